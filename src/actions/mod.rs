@@ -1,0 +1,201 @@
+//! The actions: one enum, routed by (Version, Action), dispatched by one exhaustive match.
+//! Each action parses typed input from `Params`, then applies it to the store.
+
+mod disk_encryption;
+mod regions;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::protocol::{Params, RpcRequest, Scheme};
+use crate::store::model::KeyId;
+use crate::store::{Identity, World};
+use serde::Serialize;
+
+/// An API product on this port, told apart by its API version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    /// ECS, API version `2014-05-26`.
+    Ecs,
+    /// KMS, API version `2016-01-20` (its actions arrive with the KMS issue).
+    Kms,
+}
+
+impl Product {
+    fn from_version(version: &str) -> Option<Self> {
+        match version {
+            "2014-05-26" => Some(Product::Ecs),
+            "2016-01-20" => Some(Product::Kms),
+            _ => None,
+        }
+    }
+
+    /// The prefix of RAM action names (`ecs:ModifyDiskDefaultKMSKeyId`).
+    pub fn ram_namespace(self) -> &'static str {
+        match self {
+            Product::Ecs => "ecs",
+            Product::Kms => "kms",
+        }
+    }
+}
+
+/// Every implemented action. Adding one does not compile until `run` routes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    DescribeRegions,
+    EnableDiskEncryptionByDefault,
+    DisableDiskEncryptionByDefault,
+    DescribeDiskEncryptionByDefaultStatus,
+    ModifyDiskDefaultKmsKeyId,
+    ResetDiskDefaultKmsKeyId,
+    DescribeDiskDefaultKmsKeyId,
+}
+
+impl Action {
+    pub const ALL: &'static [Action] = &[
+        Action::DescribeRegions,
+        Action::EnableDiskEncryptionByDefault,
+        Action::DisableDiskEncryptionByDefault,
+        Action::DescribeDiskEncryptionByDefaultStatus,
+        Action::ModifyDiskDefaultKmsKeyId,
+        Action::ResetDiskDefaultKmsKeyId,
+        Action::DescribeDiskDefaultKmsKeyId,
+    ];
+
+    /// The `Action` value on the wire.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            Action::DescribeRegions => "DescribeRegions",
+            Action::EnableDiskEncryptionByDefault => "EnableDiskEncryptionByDefault",
+            Action::DisableDiskEncryptionByDefault => "DisableDiskEncryptionByDefault",
+            Action::DescribeDiskEncryptionByDefaultStatus => {
+                "DescribeDiskEncryptionByDefaultStatus"
+            }
+            Action::ModifyDiskDefaultKmsKeyId => "ModifyDiskDefaultKMSKeyId",
+            Action::ResetDiskDefaultKmsKeyId => "ResetDiskDefaultKMSKeyId",
+            Action::DescribeDiskDefaultKmsKeyId => "DescribeDiskDefaultKMSKeyId",
+        }
+    }
+
+    pub fn product(self) -> Product {
+        match self {
+            Action::DescribeRegions
+            | Action::EnableDiskEncryptionByDefault
+            | Action::DisableDiskEncryptionByDefault
+            | Action::DescribeDiskEncryptionByDefaultStatus
+            | Action::ModifyDiskDefaultKmsKeyId
+            | Action::ResetDiskDefaultKmsKeyId
+            | Action::DescribeDiskDefaultKmsKeyId => Product::Ecs,
+        }
+    }
+
+    /// A read-only action as the `…ReadOnlyAccess` policies count them: ECS `Describe*`,
+    /// KMS `Describe*` and `List*`.
+    pub fn is_read_only(self) -> bool {
+        let name = self.wire_name();
+        name.starts_with("Describe") || (self.product() == Product::Kms && name.starts_with("List"))
+    }
+
+    /// Callable only by an account's root identity (the API page of
+    /// `ModifyDiskDefaultKMSKeyId`: "Only Alibaba Cloud accounts can call this operation").
+    pub fn is_root_only(self) -> bool {
+        self == Action::ModifyDiskDefaultKmsKeyId
+    }
+
+    fn lookup(product: Product, name: &str) -> Option<Self> {
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|a| a.product() == product && a.wire_name() == name)
+    }
+}
+
+/// Where a request says which product it is for: its API version (`wire.md` §1). V2 carries
+/// `Version`/`Action` as signed parameters, which win; V3/V4 carry them in `x-acs-*` headers.
+/// Either falls back to the other place.
+pub fn requested_product(request: &RpcRequest) -> Result<(Product, String), ApiError> {
+    let action = routing_value(request, "Action", "x-acs-action")?
+        .ok_or_else(|| ApiError::missing("Action"))?;
+    let version = routing_value(request, "Version", "x-acs-version")?
+        .ok_or_else(|| ApiError::missing("Version"))?;
+    let product =
+        Product::from_version(&version).ok_or_else(|| ApiError::new(ErrorCode::InvalidVersion))?;
+    Ok((product, action))
+}
+
+/// The action `name` of `product`; `InvalidAction.NotFound` when there is none.
+pub fn route(product: Product, name: &str) -> Result<Action, ApiError> {
+    Action::lookup(product, name).ok_or_else(|| ApiError::new(ErrorCode::InvalidActionNotFound))
+}
+
+fn routing_value(
+    request: &RpcRequest,
+    param: &str,
+    header: &str,
+) -> Result<Option<String>, ApiError> {
+    let from_params = || request.params.optional(param).map(str::to_owned);
+    let from_header = || -> Result<Option<String>, ApiError> {
+        Ok(request
+            .header(header)?
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned))
+    };
+    Ok(match request.scheme {
+        Scheme::V2 => match from_params() {
+            Some(value) => Some(value),
+            None => from_header()?,
+        },
+        Scheme::V3 | Scheme::V4 => match from_header()? {
+            Some(value) => Some(value),
+            None => from_params(),
+        },
+    })
+}
+
+/// What an action runs against: the world the request started in, and who is calling.
+pub struct Context<'a> {
+    pub world: &'a World,
+    pub caller: &'a Identity,
+}
+
+/// An action's response fields besides `RequestId`, shaped as the API documents them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Output {
+    Empty {},
+    Encrypted {
+        #[serde(rename = "Encrypted")]
+        encrypted: bool,
+    },
+    KmsKeyId {
+        #[serde(rename = "KMSKeyId")]
+        kms_key_id: KeyId,
+    },
+    Regions {
+        #[serde(rename = "Regions")]
+        regions: regions::RegionList,
+    },
+}
+
+/// Parses and applies `action`.
+pub fn run(action: Action, context: &Context<'_>, params: &Params) -> Result<Output, ApiError> {
+    match action {
+        Action::DescribeRegions => regions::describe_regions(context, params),
+        Action::EnableDiskEncryptionByDefault => {
+            disk_encryption::enable_disk_encryption_by_default(context, params)
+        }
+        Action::DisableDiskEncryptionByDefault => {
+            disk_encryption::disable_disk_encryption_by_default(context, params)
+        }
+        Action::DescribeDiskEncryptionByDefaultStatus => {
+            disk_encryption::describe_disk_encryption_by_default_status(context, params)
+        }
+        Action::ModifyDiskDefaultKmsKeyId => {
+            disk_encryption::modify_disk_default_kms_key_id(context, params)
+        }
+        Action::ResetDiskDefaultKmsKeyId => {
+            disk_encryption::reset_disk_default_kms_key_id(context, params)
+        }
+        Action::DescribeDiskDefaultKmsKeyId => {
+            disk_encryption::describe_disk_default_kms_key_id(context, params)
+        }
+    }
+}

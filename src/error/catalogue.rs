@@ -1,0 +1,136 @@
+//! The one table of wire errors (`shared/spec/errors.md`): code, HTTP status and message
+//! template. Every `ApiError` is built from a variant here; no handler writes a status or a
+//! message by hand. `<…>` in a template is the single run-time argument.
+
+/// Declares `ErrorCode` and its table in one place, so a code cannot exist without its status
+/// and message.
+macro_rules! catalogue {
+    ($( $variant:ident => $status:literal, $wire:literal, $template:literal; )*) => {
+        /// An error of the catalogue. The wire string contains dots, so it is stored explicitly.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $( $variant, )* }
+
+        impl ErrorCode {
+            /// Every code, in catalogue order.
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            /// The `Code` field as sent on the wire.
+            pub fn wire(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $wire, )* }
+            }
+
+            /// The HTTP status the real service answers with.
+            pub fn status(self) -> u16 {
+                match self { $( ErrorCode::$variant => $status, )* }
+            }
+
+            /// The message, with at most one `<…>` placeholder.
+            pub fn template(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $template, )* }
+            }
+        }
+    };
+}
+
+catalogue! {
+    // The encryption family (API pages of ModifyDiskDefaultKMSKeyId and siblings).
+    CmkNotEnabled => 400, "InvalidParameter.KMSKeyId.CMKNotEnabled", "The CMK needs to be enabled.";
+    EncryptedKmsNotEnabled => 400, "InvalidParameter.Encrypted.KmsNotEnabled", "KMS must be enabled for encrypted disks.";
+    RegionNotSupport => 403, "Abs.InvalidAction.RegionNotSupport", "This region does not support this action.";
+    RegionIdNotExists => 403, "InvalidParameter.RegionIdNotExists", "The specified region does not exists.";
+    KmsUnauthorized => 403, "InvalidParameter.KMSKeyId.KMSUnauthorized", "ECS service have no right to access your KMS.";
+    KmsKeyIdNotFound => 403, "InvalidOperation.KMSKeyIdNotFound", "The specified KMSKeyId not found, <KMSKeyId>.";
+    KmsServiceNotOpen => 403, "InvalidOperation.KMSServiceNotOpen", "KMS service is currently not open.";
+    UserNotInTheWhiteList => 403, "UserNotInTheWhiteList", "The user is not in disk white list.";
+    DefaultEncryptionNotFound => 403, "InvalidDefaultEncryption.NotFound", "You have not configured default encryption setting in this region.";
+    DefaultEncryptionAlreadyEnabled => 403, "InvalidOperation.DefaultEncryptionAlreadyEnabled", "The specified region is already default encryption settings.";
+    CmkUnauthorized => 403, "InvalidParameter.KMSKeyId.CMKUnauthorized", "The CMK(Customer Master Key) lacks authorization to add tags to the ECS service.";
+    KmsNotActivated => 400, "InvalidParameter.KmsNotEnabled", "Failed to perform this operation because KMS is not activated.";
+    // DescribeRegions.
+    InvalidAcceptLanguage => 404, "InvalidAcceptLanguage.NotFound", "Only Chinese (zh-CN), English (en-US), and Japanese (ja) are allowed.";
+    // Gateway and common errors.
+    MissingParameter => 400, "MissingParameter", "The input parameter \"<Name>\" that is mandatory for processing this request is not supplied.";
+    InvalidParameter => 400, "InvalidParameter", "The specified parameter \"<Name>\" is not valid.";
+    InvalidVersion => 400, "InvalidVersion", "Specified parameter Version is not valid.";
+    InvalidActionNotFound => 404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.";
+    UnsupportedHttpMethod => 403, "UnsupportedHTTPMethod", "This HTTP method is not supported.";
+    IncompleteSignature => 400, "IncompleteSignature", "The request signature does not conform to Alibaba Cloud standards.";
+    SignatureDoesNotMatch => 400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation. server string to sign is:<StringToSign>";
+    SignatureNonceUsed => 400, "SignatureNonceUsed", "Specified signature nonce was used already.";
+    InvalidTimeStampFormat => 400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.";
+    InvalidTimeStampExpired => 400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.";
+    InvalidAccessKeyIdNotFound => 404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.";
+    AccessKeyDisabled => 403, "Forbidden.AccessKeyDisabled", "The AccessKey is disabled.";
+    MissingSecurityToken => 400, "MissingSecurityToken", "SecurityToken is mandatory for this action.";
+    SecurityTokenMismatch => 400, "InvalidSecurityToken.Mismatch", "Specified SecurityToken mismatch with the AccessKey.";
+    SecurityTokenExpired => 400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired.";
+    ForbiddenRam => 403, "Forbidden.RAM", "User not authorized to operate on the specified resource, or this API doesn't support RAM.";
+    Throttling => 400, "Throttling", "You have made too many requests within a short time; your request is denied due to request throttling.";
+    ThrottlingUser => 400, "Throttling.User", "Request was denied due to user flow control.";
+    IdempotentParameterMismatch => 400, "IdempotentParameterMismatch", "The request is retried with updated parameters.";
+    RequestEntityTooLarge => 413, "RequestEntityTooLarge", "The request body exceeds the emulator's limit of <N> bytes.";
+    OperationConflict => 409, "OperationConflict", "Request was denied due to conflict with a previous request.";
+    InternalError => 500, "InternalError", "The request processing has failed due to some unknown error, exception or failure.";
+    ServiceUnavailable => 503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.";
+    // KMS.
+    KeyNotFound => 404, "Forbidden.KeyNotFound", "The specified Key is not found.";
+    AliasNotFound => 404, "Forbidden.AliasNotFound", "The specified Alias is not found.";
+    AliasAlreadyExists => 400, "AliasAlreadyExists", "AliasName Already Exists.";
+    StateModifiedFailed => 409, "Rejected.StateModifiedFailed", "Keystate modified failed.";
+    NoPermission => 403, "Forbidden.NoPermission", "This operation is forbidden by permission system.";
+    KmsServiceNotEnabled => 403, "Forbidden.KmsServiceNotEnabled", "The KMS service is not enabled.";
+}
+
+impl ErrorCode {
+    /// The template with its placeholder replaced by `arg` (the template alone when it has none).
+    pub fn render(self, arg: &str) -> String {
+        let template = self.template();
+        match (template.find('<'), template.rfind('>')) {
+            (Some(start), Some(end)) if start < end => {
+                format!("{}{}{}", &template[..start], arg, &template[end + 1..])
+            }
+            _ => template.to_owned(),
+        }
+    }
+
+    /// Whether the template takes a run-time argument.
+    pub fn takes_argument(self) -> bool {
+        self.template().contains('<')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn no_code_repeats_and_every_code_has_status_and_message() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.wire()), "{} repeats", code.wire());
+            assert!((400..600).contains(&code.status()), "{}", code.wire());
+            assert!(!code.template().is_empty(), "{}", code.wire());
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        assert_eq!(
+            ErrorCode::MissingParameter.render("RegionId"),
+            "The input parameter \"RegionId\" that is mandatory for processing this request is not supplied."
+        );
+        assert_eq!(
+            ErrorCode::KmsKeyIdNotFound.render("key-x"),
+            "The specified KMSKeyId not found, key-x."
+        );
+        assert_eq!(
+            ErrorCode::SignatureDoesNotMatch.render("GET&%2F&a"),
+            "Specified signature is not matched with our calculation. server string to sign is:GET&%2F&a"
+        );
+        assert_eq!(
+            ErrorCode::CmkNotEnabled.render("ignored"),
+            "The CMK needs to be enabled."
+        );
+    }
+}

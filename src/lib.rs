@@ -1,0 +1,40 @@
+//! ecs-emulator: Alibaba Cloud's ECS RPC API, answered locally and exactly.
+//!
+//! The request flow, top to bottom:
+//! - `app::build` routes `/_emulator/…` to `admin` and everything else to `rpc::handle`;
+//! - `rpc` runs the pipeline: method → size/encoding (`protocol::parse`) → route by
+//!   (Version, Action) (`actions`) → authenticate and authorize (`auth`) → faults →
+//!   the action's parse and apply (`actions::*`) → encode (`protocol::encode`);
+//! - actions read typed input through `protocol::Params` and change state only through
+//!   `store`, which owns it (per-account transactions);
+//! - every error is built from `error`'s one catalogue.
+#![forbid(unsafe_code)]
+
+pub mod actions;
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod protocol;
+pub mod rpc;
+pub mod store;
+pub mod telemetry;
+
+/// The built-in default fixture (`fixtures/default.json`), compiled in so the binary needs no
+/// files beside it.
+pub const DEFAULT_FIXTURE: &str = include_str!("../fixtures/default.json");
+
+/// Loads the boot state: `path` if given, else the built-in fixture; validated, with the JSON
+/// path of any error.
+pub fn load_fixture(path: Option<&std::path::Path>) -> Result<store::model::StateDocument, String> {
+    match path {
+        None => store::parse_document(DEFAULT_FIXTURE.as_bytes())
+            .map_err(|e| format!("built-in fixture: {e}")),
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            store::parse_document(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The wire, and only the wire: decoding requests, the parameter reader, encoding answers.
+
+pub mod encode;
+pub mod params;
+pub mod parse;
+
+pub use params::Params;
+pub use parse::{Format, RpcRequest, Scheme};

@@ -1,0 +1,197 @@
+//! Request parameters: strict form decoding, the merge of query and body, and the `Params`
+//! reader actions parse from. The reader remembers which parameters were read, so the journal
+//! can list the ones nothing used.
+
+use crate::error::ApiError;
+use std::cell::Cell;
+
+/// One decoded `name=value` pair.
+pub type Pair = (String, String);
+
+/// Decodes `application/x-www-form-urlencoded` text (`+` is a space), refusing what the real
+/// gateway cannot make sense of: a `%` not followed by two hex digits, or bytes that are not
+/// UTF-8. The error names the parameter.
+pub fn decode_form(raw: &[u8]) -> Result<Vec<Pair>, ApiError> {
+    raw.split(|&b| b == b'&')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| {
+            let (name, value) = match segment.iter().position(|&b| b == b'=') {
+                Some(i) => (&segment[..i], &segment[i + 1..]),
+                None => (segment, &b""[..]),
+            };
+            let name = decode_component(name)
+                .ok_or_else(|| ApiError::invalid(&printable(&String::from_utf8_lossy(name))))?;
+            let value =
+                decode_component(value).ok_or_else(|| ApiError::invalid(&printable(&name)))?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
+fn decode_component(raw: &[u8]) -> Option<String> {
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => bytes.push(b' '),
+            b'%' => {
+                let hex = raw.get(i + 1..i + 3)?;
+                let hex = std::str::from_utf8(hex).ok()?;
+                bytes.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => bytes.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// A name fit to be echoed in a message: control characters (which XML cannot carry) become
+/// `?`.
+fn printable(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// A control character other than tab, CR or LF cannot be represented in XML, so it is never
+/// accepted (and never echoed).
+fn has_forbidden_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+}
+
+/// The merged parameters of one request, sorted by name, each name once.
+#[derive(Debug, Default)]
+pub struct Params {
+    entries: Vec<Pair>,
+    read: Vec<Cell<bool>>,
+}
+
+impl Params {
+    /// Merges pairs from the query and the body. A name given twice with different values, or a
+    /// name or value holding a forbidden control character, is `InvalidParameter` naming it.
+    pub fn merge(pairs: impl IntoIterator<Item = Pair>) -> Result<Self, ApiError> {
+        let mut entries: Vec<Pair> = pairs.into_iter().collect();
+        entries.sort();
+        entries.dedup();
+        for window in entries.windows(2) {
+            if window[0].0 == window[1].0 {
+                return Err(ApiError::invalid(&printable(&window[0].0)));
+            }
+        }
+        if let Some((name, _)) = entries
+            .iter()
+            .find(|(name, value)| has_forbidden_control(name) || has_forbidden_control(value))
+        {
+            return Err(ApiError::invalid(&printable(name)));
+        }
+        let read = entries.iter().map(|_| Cell::new(false)).collect();
+        Ok(Self { entries, read })
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.entries
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+    }
+
+    /// The value of `name` as sent (possibly empty); marks it read.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let i = self.position(name)?;
+        self.read[i].set(true);
+        Some(&self.entries[i].1)
+    }
+
+    /// The value of `name`, an empty value counting as absent.
+    pub fn optional(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// The value of `name`; absent or empty is `MissingParameter` naming it.
+    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+        self.optional(name).ok_or_else(|| ApiError::missing(name))
+    }
+
+    /// Marks parameters as used without reading them (the protocol's own parameters).
+    pub fn mark_read(&self, names: &[&str]) {
+        for name in names {
+            if let Some(i) = self.position(name) {
+                self.read[i].set(true);
+            }
+        }
+    }
+
+    /// The names nothing read, sorted.
+    pub fn unread(&self) -> Vec<&str> {
+        self.entries
+            .iter()
+            .zip(&self.read)
+            .filter(|(_, read)| !read.get())
+            .map(|((name, _), _)| name.as_str())
+            .collect()
+    }
+
+    /// Every pair, sorted by name (for canonicalization and the journal); marks nothing.
+    pub fn pairs(&self) -> &[Pair] {
+        &self.entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn pairs(raw: &str) -> Vec<Pair> {
+        decode_form(raw.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn form_rules_decode_plus_and_percent() {
+        assert_eq!(
+            pairs("A=a+b%20c&B=%E4%B8%AD&C=&D"),
+            [
+                ("A".into(), "a b c".into()),
+                ("B".into(), "中".into()),
+                ("C".into(), String::new()),
+                ("D".into(), String::new())
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_percent_encoding_and_utf8_name_the_parameter() {
+        for raw in ["KMSKeyId=%ZZ", "KMSKeyId=%4", "KMSKeyId=%FF"] {
+            let e = decode_form(raw.as_bytes()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidParameter);
+            assert!(e.message.contains("\"KMSKeyId\""), "{raw}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn duplicates_with_different_values_are_refused() {
+        let same = Params::merge(pairs("A=1&A=1")).unwrap();
+        assert_eq!(same.get("A"), Some("1"));
+        let e = Params::merge(pairs("A=1&A=2")).unwrap_err();
+        assert_eq!(e.message, ErrorCode::InvalidParameter.render("A"));
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_not_echoed() {
+        let e = Params::merge(pairs("A=x%00y")).unwrap_err();
+        assert_eq!(e.message, ErrorCode::InvalidParameter.render("A"));
+        let e = Params::merge(pairs("A%01=x")).unwrap_err();
+        assert_eq!(e.message, ErrorCode::InvalidParameter.render("A?"));
+        assert!(Params::merge(pairs("A=tab%09cr%0Dlf%0A")).is_ok());
+    }
+
+    #[test]
+    fn reads_are_tracked() {
+        let params = Params::merge(pairs("A=1&B=&C=3")).unwrap();
+        assert_eq!(params.required("A").unwrap(), "1");
+        assert_eq!(params.required("B").unwrap_err(), ApiError::missing("B"));
+        assert_eq!(params.unread(), ["C"]);
+    }
+}

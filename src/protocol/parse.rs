@@ -1,0 +1,169 @@
+//! From HTTP to an RPC request: body within its limit, query and form body decoded and merged,
+//! the signature scheme recognised, the response format chosen (`wire.md` §1).
+
+use super::params::{Pair, Params, decode_form};
+use crate::error::{ApiError, ErrorCode};
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, header};
+
+/// How a request is signed, which decides where its Version/Action live and its default format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Signature` parameter (HMAC-SHA1), or no signature at all.
+    V2,
+    /// `Authorization: ACS3-HMAC-SHA256 …`.
+    V3,
+    /// `Authorization: ACS4-HMAC-SHA256 …`.
+    V4,
+}
+
+impl Scheme {
+    /// Recognised from the `Authorization` header; anything else is the parameter scheme.
+    pub fn of(headers: &HeaderMap) -> Self {
+        let authorization = headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if authorization.starts_with(b"ACS3-HMAC-SHA256") {
+            Scheme::V3
+        } else if authorization.starts_with(b"ACS4-HMAC-SHA256") {
+            Scheme::V4
+        } else {
+            Scheme::V2
+        }
+    }
+
+    /// XML for V2 (the documented ECS default), JSON for V3/V4 (they ask for it).
+    pub fn default_format(self) -> Format {
+        match self {
+            Scheme::V2 => Format::Xml,
+            Scheme::V3 | Scheme::V4 => Format::Json,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::V2 => "V2",
+            Scheme::V3 => "V3",
+            Scheme::V4 => "V4",
+        }
+    }
+}
+
+/// The response body format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+impl Format {
+    fn parse(value: &str) -> Option<Self> {
+        if value.eq_ignore_ascii_case("json") {
+            Some(Format::Json)
+        } else if value.eq_ignore_ascii_case("xml") {
+            Some(Format::Xml)
+        } else {
+            None
+        }
+    }
+
+    /// The format to answer a request in before its parameters are decoded (a bad method, a
+    /// body too large): a well-formed `Format` in the query if there is one, else the scheme's
+    /// default.
+    pub fn hint(query: Option<&str>, scheme: Scheme) -> Self {
+        query
+            .unwrap_or_default()
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("Format=").and_then(Format::parse))
+            .unwrap_or(scheme.default_format())
+    }
+}
+
+/// A decoded RPC request, before routing.
+#[derive(Debug)]
+pub struct RpcRequest {
+    pub method: Method,
+    pub scheme: Scheme,
+    pub headers: HeaderMap,
+    /// The query's own pairs (V3/V4 sign the query alone).
+    pub query: Vec<Pair>,
+    pub body: Bytes,
+    /// Query and form body merged.
+    pub params: Params,
+    pub format: Format,
+}
+
+impl RpcRequest {
+    /// A header's value as text; a value that is not UTF-8 is `InvalidParameter` naming it.
+    pub fn header(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        self.headers
+            .get(name)
+            .map(|v| std::str::from_utf8(v.as_bytes()).map_err(|_| ApiError::invalid(name)))
+            .transpose()
+    }
+}
+
+/// Reads the body, refusing one larger than `limit` bytes with `RequestEntityTooLarge`.
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::with(ErrorCode::RequestEntityTooLarge, &limit.to_string());
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let over_limit = std::error::Error::source(&e)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if over_limit {
+            too_large()
+        } else {
+            // The client went away or sent a broken chunked body: nothing was read.
+            ApiError::invalid("Body")
+        }
+    })
+}
+
+/// Decodes query and form body into one request (`wire.md` §1).
+pub fn decode(
+    method: Method,
+    headers: HeaderMap,
+    raw_query: Option<&str>,
+    body: Bytes,
+) -> Result<RpcRequest, ApiError> {
+    let scheme = Scheme::of(&headers);
+    let query = decode_form(raw_query.unwrap_or_default().as_bytes())?;
+    let form = if method == Method::POST && is_form(&headers) {
+        decode_form(&body)?
+    } else {
+        Vec::new()
+    };
+    let params = Params::merge(query.iter().cloned().chain(form))?;
+    let format = match params.get("Format") {
+        None => scheme.default_format(),
+        Some(value) => Format::parse(value).ok_or_else(|| ApiError::invalid("Format"))?,
+    };
+    Ok(RpcRequest {
+        method,
+        scheme,
+        headers,
+        query,
+        body,
+        params,
+        format,
+    })
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}

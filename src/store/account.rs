@@ -1,0 +1,224 @@
+//! Domain operations on one account, available only while its lock is held (`AccountTx`), and
+//! the identities its credentials stand for.
+
+use super::World;
+use super::model::{
+    AccessKeyId, AccessKeyStatus, Account, AccountId, Creator, DefaultEncryption, KeyState, KmsKey,
+    Policy, Region, RegionId, RegionSetting, SERVICE_KEY_ALIAS,
+};
+use crate::ids::Ids;
+
+/// Who is calling, inside an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Root,
+    RamUser { name: String, policies: Vec<Policy> },
+}
+
+/// What one AccessKeyId stands for, with the secret and status authentication checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account_id: AccountId,
+    pub access_key_id: AccessKeyId,
+    pub principal: Principal,
+    pub secret: String,
+    pub status: AccessKeyStatus,
+    /// For STS credentials: the token and its RFC 3339 expiration.
+    pub sts: Option<(String, String)>,
+}
+
+pub(super) fn access_key_ids(account: &Account) -> impl Iterator<Item = &AccessKeyId> {
+    let root = account.access_keys.iter().map(|k| &k.access_key_id);
+    let users = account
+        .ram_users
+        .iter()
+        .flat_map(|u| u.access_keys.iter().map(|k| &k.access_key_id));
+    let sts = account.sts_tokens.iter().map(|t| &t.access_key_id);
+    root.chain(users).chain(sts)
+}
+
+pub(super) fn root_identity(account: &Account) -> Identity {
+    let key = account.access_keys.first();
+    Identity {
+        account_id: account.account_id.clone(),
+        access_key_id: key
+            .map(|k| k.access_key_id.clone())
+            .unwrap_or(AccessKeyId(String::new())),
+        principal: Principal::Root,
+        secret: key.map(|k| k.access_key_secret.clone()).unwrap_or_default(),
+        status: AccessKeyStatus::Active,
+        sts: None,
+    }
+}
+
+fn ram_user_principal(account: &Account, name: &str) -> Option<Principal> {
+    let user = account.ram_users.iter().find(|u| u.user_name == name)?;
+    Some(Principal::RamUser {
+        name: user.user_name.clone(),
+        policies: user.policies.clone(),
+    })
+}
+
+pub(super) fn identity(account: &Account, access_key_id: &str) -> Option<Identity> {
+    let identity = |principal, key: &super::model::AccessKey| Identity {
+        account_id: account.account_id.clone(),
+        access_key_id: key.access_key_id.clone(),
+        principal,
+        secret: key.access_key_secret.clone(),
+        status: key.status,
+        sts: None,
+    };
+    if let Some(key) = account
+        .access_keys
+        .iter()
+        .find(|k| k.access_key_id.as_str() == access_key_id)
+    {
+        return Some(identity(Principal::Root, key));
+    }
+    for user in &account.ram_users {
+        if let Some(key) = user
+            .access_keys
+            .iter()
+            .find(|k| k.access_key_id.as_str() == access_key_id)
+        {
+            return Some(identity(ram_user_principal(account, &user.user_name)?, key));
+        }
+    }
+    let token = account
+        .sts_tokens
+        .iter()
+        .find(|t| t.access_key_id.as_str() == access_key_id)?;
+    let principal = match &token.user_name {
+        None => Principal::Root,
+        Some(name) => ram_user_principal(account, name)?,
+    };
+    Some(Identity {
+        account_id: account.account_id.clone(),
+        access_key_id: token.access_key_id.clone(),
+        principal,
+        secret: token.access_key_secret.clone(),
+        status: AccessKeyStatus::Active,
+        sts: Some((token.security_token.clone(), token.expiration.clone())),
+    })
+}
+
+/// A region an account has no settings for behaves as this.
+const DEFAULT_SETTING: RegionSetting = RegionSetting {
+    kms_enabled: true,
+    default_encryption: DefaultEncryption {
+        enabled: false,
+        kms_key_id: None,
+    },
+};
+
+/// Exclusive access to one account for the duration of an action (see `Store`).
+pub struct AccountTx<'a> {
+    account: &'a mut Account,
+    world: &'a World,
+    ids: &'a Ids,
+}
+
+impl<'a> AccountTx<'a> {
+    pub(super) fn new(account: &'a mut Account, world: &'a World, ids: &'a Ids) -> Self {
+        Self {
+            account,
+            world,
+            ids,
+        }
+    }
+
+    /// The account's facts (read-only).
+    pub fn account(&self) -> &Account {
+        self.account
+    }
+
+    /// A region of the catalogue.
+    pub fn region(&self, id: &RegionId) -> Option<&Region> {
+        self.world.region(id)
+    }
+
+    /// The account's settings in `region` (the defaults when none were stored).
+    pub fn setting(&self, region: &RegionId) -> &RegionSetting {
+        self.account
+            .region_settings
+            .get(region)
+            .unwrap_or(&DEFAULT_SETTING)
+    }
+
+    /// The default-encryption setting of `region`, for writing.
+    pub fn default_encryption_mut(&mut self, region: &RegionId) -> &mut DefaultEncryption {
+        &mut self
+            .account
+            .region_settings
+            .entry(region.clone())
+            .or_insert(DEFAULT_SETTING)
+            .default_encryption
+    }
+
+    /// The key `reference` names in `region`: a key id, an alias (`alias/…`) or an ARN
+    /// (`acs:kms:<region>:<accountId>:key/<keyId>` or `…:alias/<name>`). Keys of other
+    /// accounts or regions do not resolve. `alias/acs/ecs` yields the service key, created on
+    /// first need.
+    pub fn resolve_key(&mut self, region: &RegionId, reference: &str) -> Option<&KmsKey> {
+        let local = match reference.strip_prefix("acs:kms:") {
+            Some(arn) => {
+                let mut parts = arn.splitn(3, ':');
+                let (arn_region, arn_account, resource) =
+                    (parts.next()?, parts.next()?, parts.next()?);
+                if arn_region != region.as_str() || arn_account != self.account.account_id.as_str()
+                {
+                    return None;
+                }
+                match resource.strip_prefix("key/") {
+                    Some(id) => id,
+                    None if resource.starts_with("alias/") => resource,
+                    None => return None,
+                }
+            }
+            None => reference,
+        };
+        if local == SERVICE_KEY_ALIAS {
+            return Some(self.service_key(region));
+        }
+        self.account.kms_keys.iter().find(|key| {
+            &key.region_id == region
+                && if local.starts_with("alias/") {
+                    key.aliases.iter().any(|alias| alias == local)
+                } else {
+                    key.key_id.as_str() == local
+                }
+        })
+    }
+
+    /// The key with id `key_id` in `region`.
+    pub fn key(&self, region: &RegionId, key_id: &str) -> Option<&KmsKey> {
+        self.account
+            .kms_keys
+            .iter()
+            .find(|key| &key.region_id == region && key.key_id.as_str() == key_id)
+    }
+
+    /// The region's service-managed key (`alias/acs/ecs`, creator `Ecs`), created on first need.
+    pub fn service_key(&mut self, region: &RegionId) -> &KmsKey {
+        let found = self
+            .account
+            .kms_keys
+            .iter()
+            .position(|key| key.is_service_key() && &key.region_id == region);
+        let index = found.unwrap_or_else(|| {
+            self.account.kms_keys.push(KmsKey {
+                key_id: self.ids.key_id(region),
+                region_id: region.clone(),
+                key_state: KeyState::Enabled,
+                ecs_authorized: true,
+                aliases: vec![SERVICE_KEY_ALIAS.to_owned()],
+                description:
+                    "Default master key that protects my ECS resources when no other key is defined"
+                        .to_owned(),
+                creator: Creator::Ecs,
+            });
+            self.account.kms_keys.len() - 1
+        });
+        &self.account.kms_keys[index]
+    }
+}

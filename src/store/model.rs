@@ -1,0 +1,288 @@
+//! The state document (`control-plane.md` §1): one schema for fixtures, `GET`/`PUT
+//! /_emulator/state` and, later, snapshots and the state file. The same types are the
+//! in-memory state, so what is dumped is exactly what is held. Unknown fields are refused;
+//! omitted facts take the defaults the spec gives.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Declares a string newtype that serializes as the bare string.
+macro_rules! string_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        // Consistent with the derived `Hash`/`Eq`, which see only the inner string.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// A region id such as `cn-hangzhou`.
+    RegionId
+);
+string_newtype!(
+    /// An Alibaba Cloud account id (the account's UID).
+    AccountId
+);
+string_newtype!(
+    /// A KMS key id such as `key-hzz65e1c1f1wh3ka4wq4e`.
+    KeyId
+);
+string_newtype!(
+    /// An AccessKeyId: permanent (root or RAM user) or STS.
+    AccessKeyId
+);
+
+fn yes() -> bool {
+    true
+}
+
+/// The whole state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StateDocument {
+    #[serde(default)]
+    pub regions: Vec<Region>,
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+}
+
+/// A region of the catalogue, shared by all accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Region {
+    pub region_id: RegionId,
+    /// Names by language tag (`en-US`, `zh-CN`, `ja`).
+    #[serde(default)]
+    pub local_name: BTreeMap<String, String>,
+    /// The ECS endpoint; `ecs.<region>.aliyuncs.com` when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub status: RegionStatus,
+    #[serde(default = "yes")]
+    pub default_encryption_supported: bool,
+}
+
+impl Region {
+    /// The endpoint shown by `DescribeRegions`.
+    pub fn endpoint(&self) -> String {
+        self.endpoint
+            .clone()
+            .unwrap_or_else(|| format!("ecs.{}.aliyuncs.com", self.region_id))
+    }
+
+    /// The name in `language`, falling back to English, then to the id.
+    pub fn local_name(&self, language: &str) -> &str {
+        self.local_name
+            .get(language)
+            .or_else(|| self.local_name.get("en-US"))
+            .map_or(self.region_id.as_str(), String::as_str)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RegionStatus {
+    #[default]
+    #[serde(rename = "available")]
+    Available,
+    #[serde(rename = "soldOut")]
+    SoldOut,
+}
+
+impl RegionStatus {
+    pub fn wire(self) -> &'static str {
+        match self {
+            RegionStatus::Available => "available",
+            RegionStatus::SoldOut => "soldOut",
+        }
+    }
+}
+
+/// An account: its facts, identities, per-region settings and KMS keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Account {
+    pub account_id: AccountId,
+    #[serde(default)]
+    pub display_name: String,
+    /// The account may manage disk default encryption (`UserNotInTheWhiteList` otherwise).
+    #[serde(default = "yes")]
+    pub disk_whitelisted: bool,
+    /// KMS has been activated (`InvalidOperation.KMSServiceNotOpen` otherwise).
+    #[serde(default = "yes")]
+    pub kms_service_open: bool,
+    /// ECS holds `AliyunECSDiskEncryptDefaultRole` (`…KMSUnauthorized` otherwise).
+    #[serde(default = "yes")]
+    pub ecs_kms_role_granted: bool,
+    #[serde(default)]
+    pub access_keys: Vec<AccessKey>,
+    #[serde(default)]
+    pub ram_users: Vec<RamUser>,
+    #[serde(default)]
+    pub sts_tokens: Vec<StsToken>,
+    /// Settings by region; a region not listed behaves as `RegionSetting::default()`.
+    #[serde(default)]
+    pub region_settings: BTreeMap<RegionId, RegionSetting>,
+    #[serde(default)]
+    pub kms_keys: Vec<KmsKey>,
+}
+
+/// A permanent AccessKey pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessKey {
+    pub access_key_id: AccessKeyId,
+    pub access_key_secret: String,
+    #[serde(default)]
+    pub status: AccessKeyStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum AccessKeyStatus {
+    #[default]
+    Active,
+    Inactive,
+}
+
+/// A RAM user of the account, with the system policies attached to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RamUser {
+    pub user_name: String,
+    #[serde(default)]
+    pub policies: Vec<Policy>,
+    #[serde(default)]
+    pub access_keys: Vec<AccessKey>,
+}
+
+/// The system policies the emulator understands (`wire.md` §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Policy {
+    #[serde(rename = "AliyunECSFullAccess")]
+    EcsFullAccess,
+    #[serde(rename = "AliyunECSReadOnlyAccess")]
+    EcsReadOnlyAccess,
+    #[serde(rename = "AliyunKMSFullAccess")]
+    KmsFullAccess,
+    #[serde(rename = "AliyunKMSReadOnlyAccess")]
+    KmsReadOnlyAccess,
+}
+
+/// A temporary STS credential; `user_name` null acts as the account root.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StsToken {
+    pub access_key_id: AccessKeyId,
+    pub access_key_secret: String,
+    pub security_token: String,
+    /// RFC 3339; a past expiration is valid state (requests then fail as expired).
+    pub expiration: String,
+    #[serde(default)]
+    pub user_name: Option<String>,
+}
+
+/// Per (account, region) facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegionSetting {
+    /// KMS is available to the account here (`InvalidParameter.Encrypted.KmsNotEnabled`).
+    #[serde(default = "yes")]
+    pub kms_enabled: bool,
+    #[serde(default)]
+    pub default_encryption: DefaultEncryption,
+}
+
+impl Default for RegionSetting {
+    fn default() -> Self {
+        Self {
+            kms_enabled: true,
+            default_encryption: DefaultEncryption::default(),
+        }
+    }
+}
+
+/// The account-level disk default-encryption setting of one region.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DefaultEncryption {
+    #[serde(default)]
+    pub enabled: bool,
+    /// The chosen key; `None` means the region's service key.
+    #[serde(default)]
+    pub kms_key_id: Option<KeyId>,
+}
+
+/// A KMS key, owned by the account, living in one region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KmsKey {
+    pub key_id: KeyId,
+    pub region_id: RegionId,
+    #[serde(default)]
+    pub key_state: KeyState,
+    /// Emulator fact: ECS may use this key for disk encryption.
+    #[serde(default = "yes")]
+    pub ecs_authorized: bool,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    /// `Ecs` for the service-managed key of a region; the account itself when omitted.
+    #[serde(default, skip_serializing_if = "Creator::is_account")]
+    pub creator: Creator,
+}
+
+impl KmsKey {
+    pub fn is_service_key(&self) -> bool {
+        self.creator == Creator::Ecs
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum KeyState {
+    #[default]
+    Enabled,
+    Disabled,
+    PendingDeletion,
+    PendingImport,
+}
+
+/// Who created a key: the account, or ECS for the region's service key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Creator {
+    #[default]
+    Account,
+    Ecs,
+}
+
+impl Creator {
+    fn is_account(&self) -> bool {
+        *self == Creator::Account
+    }
+}
+
+/// The alias every region's service key carries.
+pub const SERVICE_KEY_ALIAS: &str = "alias/acs/ecs";
+/// Aliases under this prefix are reserved for service keys.
+pub const RESERVED_ALIAS_PREFIX: &str = "alias/acs/";

@@ -1,0 +1,329 @@
+//! Loading a state document: JSON → typed document → cross-reference checks. Every refusal
+//! names the JSON path that is wrong, so a bad fixture fails start-up with a precise message.
+
+use super::model::{
+    AccessKey, Account, KeyState, RESERVED_ALIAS_PREFIX, SERVICE_KEY_ALIAS, StateDocument,
+};
+use std::collections::HashSet;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Parses and validates a state document.
+pub fn parse_document(json: &[u8]) -> Result<StateDocument, String> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(json);
+    let document: StateDocument = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            format!("invalid state document: {inner}")
+        } else {
+            format!("{path}: {inner}")
+        }
+    })?;
+    validate(&document)?;
+    Ok(document)
+}
+
+/// Checks what serde cannot: uniqueness and references between parts of the document.
+pub fn validate(document: &StateDocument) -> Result<(), String> {
+    let mut regions = HashSet::new();
+    for (i, region) in document.regions.iter().enumerate() {
+        let path = format!("regions[{i}].regionId");
+        require_id(&path, region.region_id.as_str())?;
+        if !regions.insert(region.region_id.as_str()) {
+            return Err(format!("{path}: duplicate region \"{}\"", region.region_id));
+        }
+    }
+    let mut accounts = HashSet::new();
+    let mut access_key_ids = HashSet::new();
+    let mut key_ids = HashSet::new();
+    for (i, account) in document.accounts.iter().enumerate() {
+        let path = format!("accounts[{i}]");
+        require_id(&format!("{path}.accountId"), account.account_id.as_str())?;
+        if !accounts.insert(account.account_id.as_str()) {
+            return Err(format!(
+                "{path}.accountId: duplicate account \"{}\"",
+                account.account_id
+            ));
+        }
+        validate_identities(&path, account, &mut access_key_ids)?;
+        validate_keys(&path, account, &regions, &mut key_ids)?;
+        validate_region_settings(&path, account, &regions)?;
+    }
+    Ok(())
+}
+
+fn require_id(path: &str, id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err(format!("{path}: must not be empty"));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "{path}: \"{id}\" contains {c:?}; only letters, digits, '-', '_' and '.' are allowed"
+        ));
+    }
+    Ok(())
+}
+
+fn validate_access_keys<'a>(
+    path: &str,
+    keys: &'a [AccessKey],
+    seen: &mut HashSet<&'a str>,
+) -> Result<(), String> {
+    for (j, key) in keys.iter().enumerate() {
+        let path = format!("{path}[{j}]");
+        claim_access_key_id(
+            &format!("{path}.accessKeyId"),
+            key.access_key_id.as_str(),
+            seen,
+        )?;
+        if key.access_key_secret.is_empty() {
+            return Err(format!("{path}.accessKeySecret: must not be empty"));
+        }
+    }
+    Ok(())
+}
+
+fn claim_access_key_id<'a>(
+    path: &str,
+    id: &'a str,
+    seen: &mut HashSet<&'a str>,
+) -> Result<(), String> {
+    require_id(path, id)?;
+    if !seen.insert(id) {
+        return Err(format!(
+            "{path}: AccessKeyId \"{id}\" appears more than once in the document"
+        ));
+    }
+    Ok(())
+}
+
+fn validate_identities<'a>(
+    path: &str,
+    account: &'a Account,
+    seen: &mut HashSet<&'a str>,
+) -> Result<(), String> {
+    validate_access_keys(&format!("{path}.accessKeys"), &account.access_keys, seen)?;
+    let mut users = HashSet::new();
+    for (j, user) in account.ram_users.iter().enumerate() {
+        let user_path = format!("{path}.ramUsers[{j}]");
+        if user.user_name.is_empty() {
+            return Err(format!("{user_path}.userName: must not be empty"));
+        }
+        if !users.insert(user.user_name.as_str()) {
+            return Err(format!(
+                "{user_path}.userName: duplicate RAM user \"{}\"",
+                user.user_name
+            ));
+        }
+        validate_access_keys(&format!("{user_path}.accessKeys"), &user.access_keys, seen)?;
+    }
+    for (j, token) in account.sts_tokens.iter().enumerate() {
+        let token_path = format!("{path}.stsTokens[{j}]");
+        claim_access_key_id(
+            &format!("{token_path}.accessKeyId"),
+            token.access_key_id.as_str(),
+            seen,
+        )?;
+        if token.access_key_secret.is_empty() || token.security_token.is_empty() {
+            return Err(format!(
+                "{token_path}: accessKeySecret and securityToken must not be empty"
+            ));
+        }
+        if OffsetDateTime::parse(&token.expiration, &Rfc3339).is_err() {
+            return Err(format!(
+                "{token_path}.expiration: \"{}\" is not an RFC 3339 time such as 2030-01-01T00:00:00Z",
+                token.expiration
+            ));
+        }
+        if let Some(name) = &token.user_name
+            && !users.contains(name.as_str())
+        {
+            return Err(format!(
+                "{token_path}.userName: no RAM user \"{name}\" in this account"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_keys<'a>(
+    path: &str,
+    account: &'a Account,
+    regions: &HashSet<&str>,
+    seen: &mut HashSet<&'a str>,
+) -> Result<(), String> {
+    let mut aliases = HashSet::new();
+    let mut service_regions = HashSet::new();
+    for (j, key) in account.kms_keys.iter().enumerate() {
+        let key_path = format!("{path}.kmsKeys[{j}]");
+        require_id(&format!("{key_path}.keyId"), key.key_id.as_str())?;
+        if !seen.insert(key.key_id.as_str()) {
+            return Err(format!(
+                "{key_path}.keyId: key \"{}\" appears more than once in the document",
+                key.key_id
+            ));
+        }
+        if !regions.contains(key.region_id.as_str()) {
+            return Err(format!(
+                "{key_path}.regionId: unknown region \"{}\"",
+                key.region_id
+            ));
+        }
+        for (k, alias) in key.aliases.iter().enumerate() {
+            let alias_path = format!("{key_path}.aliases[{k}]");
+            let name_len = alias.strip_prefix("alias/").map(str::len).unwrap_or(0);
+            if !(1..=255).contains(&name_len) {
+                return Err(format!(
+                    "{alias_path}: \"{alias}\" must be \"alias/\" followed by 1 to 255 characters"
+                ));
+            }
+            if alias.starts_with(RESERVED_ALIAS_PREFIX) && !key.is_service_key() {
+                return Err(format!(
+                    "{alias_path}: \"{alias}\" is reserved for service keys (creator \"Ecs\")"
+                ));
+            }
+            if !aliases.insert((key.region_id.as_str(), alias.as_str())) {
+                return Err(format!(
+                    "{alias_path}: alias \"{alias}\" is already used in region {}",
+                    key.region_id
+                ));
+            }
+        }
+        if key.is_service_key() {
+            if key.aliases != [SERVICE_KEY_ALIAS]
+                || key.key_state != KeyState::Enabled
+                || !key.ecs_authorized
+            {
+                return Err(format!(
+                    "{key_path}: a service key (creator \"Ecs\") has exactly the alias \"{SERVICE_KEY_ALIAS}\", keyState \"Enabled\" and ecsAuthorized true"
+                ));
+            }
+            if !service_regions.insert(key.region_id.as_str()) {
+                return Err(format!(
+                    "{key_path}: a second service key in region {}",
+                    key.region_id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_region_settings(
+    path: &str,
+    account: &Account,
+    regions: &HashSet<&str>,
+) -> Result<(), String> {
+    for (region, setting) in &account.region_settings {
+        let setting_path = format!("{path}.regionSettings.{region}");
+        if !regions.contains(region.as_str()) {
+            return Err(format!("{setting_path}: unknown region \"{region}\""));
+        }
+        if let Some(key_id) = &setting.default_encryption.kms_key_id
+            && !account
+                .kms_keys
+                .iter()
+                .any(|k| &k.key_id == key_id && &k.region_id == region)
+        {
+            return Err(format!(
+                "{setting_path}.defaultEncryption.kmsKeyId: no key \"{key_id}\" of this account in {region}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(json: &str) -> String {
+        parse_document(json.as_bytes()).unwrap_err()
+    }
+
+    const REGION: &str = r#"{"regionId":"cn-hangzhou"}"#;
+
+    #[test]
+    fn the_default_fixture_is_valid() {
+        let document = parse_document(crate::DEFAULT_FIXTURE.as_bytes()).unwrap();
+        assert_eq!(document.regions.len(), 29);
+        assert!(document.accounts.len() >= 8);
+    }
+
+    #[test]
+    fn unknown_fields_name_their_path() {
+        let e = err(r#"{"accounts":[{"accountId":"1","colour":"red"}]}"#);
+        assert!(e.starts_with("accounts[0]"), "{e}");
+        assert!(e.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_name_their_path() {
+        let e = err(r#"{"accounts":[{"accountId":"1","kmsServiceOpen":"yes"}]}"#);
+        assert!(e.starts_with("accounts[0].kmsServiceOpen"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_access_key_ids_are_refused_across_identities() {
+        let e = err(r#"{"accounts":[
+            {"accountId":"1","accessKeys":[{"accessKeyId":"AK","accessKeySecret":"s"}]},
+            {"accountId":"2","ramUsers":[{"userName":"u","accessKeys":[{"accessKeyId":"AK","accessKeySecret":"s"}]}]}]}"#);
+        assert_eq!(
+            e,
+            "accounts[1].ramUsers[0].accessKeys[0].accessKeyId: AccessKeyId \"AK\" appears more than once in the document"
+        );
+    }
+
+    #[test]
+    fn a_key_in_an_unknown_region_is_refused() {
+        let e = err(&format!(
+            r#"{{"regions":[{REGION}],"accounts":[{{"accountId":"1","kmsKeys":[{{"keyId":"k","regionId":"mars-1"}}]}}]}}"#
+        ));
+        assert_eq!(
+            e,
+            "accounts[0].kmsKeys[0].regionId: unknown region \"mars-1\""
+        );
+    }
+
+    #[test]
+    fn a_configured_key_must_exist_in_that_region() {
+        let e = err(&format!(
+            r#"{{"regions":[{REGION}],"accounts":[{{"accountId":"1",
+               "regionSettings":{{"cn-hangzhou":{{"defaultEncryption":{{"kmsKeyId":"nope"}}}}}}}}]}}"#
+        ));
+        assert_eq!(
+            e,
+            "accounts[0].regionSettings.cn-hangzhou.defaultEncryption.kmsKeyId: no key \"nope\" of this account in cn-hangzhou"
+        );
+    }
+
+    #[test]
+    fn reserved_aliases_belong_to_service_keys() {
+        let e = err(&format!(
+            r#"{{"regions":[{REGION}],"accounts":[{{"accountId":"1",
+               "kmsKeys":[{{"keyId":"k","regionId":"cn-hangzhou","aliases":["alias/acs/ecs"]}}]}}]}}"#
+        ));
+        assert!(e.contains("reserved for service keys"), "{e}");
+    }
+
+    #[test]
+    fn an_sts_expiration_must_be_a_time() {
+        let e = err(
+            r#"{"accounts":[{"accountId":"1","stsTokens":[{"accessKeyId":"STS.a","accessKeySecret":"s","securityToken":"t","expiration":"tomorrow"}]}]}"#,
+        );
+        assert!(e.starts_with("accounts[0].stsTokens[0].expiration"), "{e}");
+    }
+
+    #[test]
+    fn defaults_fill_omitted_facts() {
+        let document = parse_document(br#"{"accounts":[{"accountId":"1"}]}"#).unwrap();
+        let account = &document.accounts[0];
+        assert!(
+            account.disk_whitelisted && account.kms_service_open && account.ecs_kms_role_granted
+        );
+    }
+}
