@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::store::parse_document;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,14 +34,14 @@ fn failure(status: StatusCode, error: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": error.into() }))).into_response()
 }
 
-async fn not_found(uri: axum::http::Uri) -> Response {
+async fn not_found(OriginalUri(uri): OriginalUri) -> Response {
     failure(
         StatusCode::NOT_FOUND,
         format!("no admin endpoint at {}", uri.path()),
     )
 }
 
-async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+async fn method_not_allowed(method: axum::http::Method, OriginalUri(uri): OriginalUri) -> Response {
     failure(
         StatusCode::METHOD_NOT_ALLOWED,
         format!("{method} is not allowed on {}", uri.path()),

@@ -1,0 +1,8 @@
+//! In-process tests of the HTTP surface: the app is built with a fresh state per test and
+//! driven with `tower::ServiceExt::oneshot`, no port, no network.
+
+mod admin;
+mod bodies;
+mod checks;
+mod gateway;
+mod support;
