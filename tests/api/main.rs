@@ -3,6 +3,7 @@
 
 mod admin;
 mod bodies;
+mod captures;
 mod checks;
 mod gateway;
 mod support;
