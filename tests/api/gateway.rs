@@ -342,3 +342,24 @@ async fn an_unknown_or_absent_access_key_acts_as_the_first_account() {
         "Specified access key is not found.",
     );
 }
+
+#[tokio::test]
+async fn past_the_concurrency_bound_requests_get_503_at_once() {
+    let settings = ecs_emulator::app::Settings {
+        max_in_flight: 0,
+        ..Default::default()
+    };
+    let harness = Harness::with_settings(ecs_emulator::DEFAULT_FIXTURE, settings);
+    let answer = harness
+        .get("Action=DescribeRegions&Version=2014-05-26&Format=JSON")
+        .await;
+    assert_error(
+        &answer,
+        503,
+        "ServiceUnavailable",
+        "The request has failed due to a temporary failure of the server.",
+    );
+    // The control plane is not bound by it.
+    let (status, _) = harness.admin(Method::GET, "/_emulator/health", None).await;
+    assert_eq!(status, 200);
+}

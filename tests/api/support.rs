@@ -47,9 +47,13 @@ impl Harness {
     }
 
     pub fn with_document(document: &str) -> Self {
+        Self::with_settings(document, Settings::default())
+    }
+
+    pub fn with_settings(document: &str, settings: Settings) -> Self {
         let state = parse_document(document.as_bytes()).expect("valid test document");
         Self {
-            router: app::build(App::new(state, Settings::default())),
+            router: app::build(App::new(state, settings)),
         }
     }
 
