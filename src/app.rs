@@ -2,7 +2,7 @@
 //! plane and everything else to the RPC pipeline (which answers unknown paths and methods in
 //! the API's own envelope).
 
-use crate::auth::AuthMode;
+use crate::auth::{AuthMode, NonceCache};
 use crate::ids::Ids;
 use crate::store::Store;
 use crate::store::model::StateDocument;
@@ -42,6 +42,8 @@ pub struct App {
     pub ids: Arc<Ids>,
     pub settings: Settings,
     pub in_flight: Arc<Semaphore>,
+    /// Nonces seen under `--auth strict`.
+    pub nonces: NonceCache,
 }
 
 impl App {
@@ -52,6 +54,7 @@ impl App {
             store: Store::new(state, ids.clone()),
             ids,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            nonces: NonceCache::default(),
             settings,
         })
     }

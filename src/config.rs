@@ -16,8 +16,8 @@ pub struct Config {
     #[arg(long, env = "ECS_EMULATOR_FIXTURES")]
     pub fixtures: Option<PathBuf>,
 
-    /// How requests are authenticated. Until signature verification lands every mode
-    /// behaves as `off` (a warning says so at start).
+    /// How requests are authenticated: `strict` verifies signatures, timestamps (±15 min)
+    /// and nonces; `verify` signatures only (to replay recorded requests); `off` nothing.
     #[arg(long, env = "ECS_EMULATOR_AUTH", value_enum, default_value_t = AuthMode::Strict)]
     pub auth: AuthMode,
 

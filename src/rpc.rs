@@ -106,7 +106,7 @@ async fn pipeline(
 
     // 4. Authenticate.
     let world = app.store.world();
-    let caller = auth::authenticate(app.settings.auth, &world, &request)?;
+    let caller = auth::authenticate(app.settings.auth, &world, &app.nonces, &request)?;
     exchange.caller = Some(match &caller.principal {
         crate::store::Principal::Root => caller.account_id.to_string(),
         crate::store::Principal::RamUser { name, .. } => format!("{}/{name}", caller.account_id),

@@ -3,6 +3,7 @@
 pub mod encode;
 pub mod params;
 pub mod parse;
+pub mod signature;
 
 pub use params::Params;
 pub use parse::{Format, RpcRequest, Scheme};

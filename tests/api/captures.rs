@@ -9,20 +9,39 @@ use axum::http::{Method, Request};
 use serde_json::Value;
 use std::path::PathBuf;
 
-fn captures_dir() -> PathBuf {
+pub fn vectors_dir() -> PathBuf {
     let vectors = std::env::var_os("ECS_EMULATOR_VECTORS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors"));
-    let dir = vectors.join("captures");
     assert!(
-        dir.is_dir(),
-        "recorded SDK captures not found at {} (set ECS_EMULATOR_VECTORS to the vectors folder)",
-        dir.display()
+        vectors.join("captures").is_dir(),
+        "recorded SDK vectors not found at {} (set ECS_EMULATOR_VECTORS to the vectors folder)",
+        vectors.display()
     );
-    dir
+    vectors
 }
 
-fn replay_request(recorded: &Value) -> Request<Body> {
+/// Every capture file, by name, sorted.
+pub fn captures() -> Vec<(String, Value)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(vectors_dir().join("captures"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|file| {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            (
+                name,
+                serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+pub fn replay_request(recorded: &Value) -> Request<Body> {
     let method = Method::from_bytes(recorded["method"].as_str().unwrap().as_bytes()).unwrap();
     let query = recorded["raw_query"].as_str().unwrap();
     let uri = if query.is_empty() {
@@ -40,16 +59,9 @@ fn replay_request(recorded: &Value) -> Request<Body> {
 
 #[tokio::test]
 async fn every_recorded_sdk_request_is_routed_and_answered() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(captures_dir())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 90, "only {} captures", files.len());
-    for file in &files {
-        let capture: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    let all = captures();
+    assert!(all.len() >= 90, "only {} captures", all.len());
+    for (name, capture) in &all {
         let action = capture["action"].as_str().unwrap();
         for recorded in capture["requests"].as_array().unwrap() {
             let harness = Harness::default_fixture();
@@ -77,7 +89,7 @@ async fn every_recorded_sdk_request_is_routed_and_answered() {
             match capture["product"].as_str().unwrap() {
                 "ecs" => {
                     assert_ok(&answer);
-                    check_ecs_effect(&harness, action, &body, &name).await;
+                    check_ecs_effect(&harness, action, &body, name).await;
                 }
                 _ => {
                     // KMS arrives with its own issue: routed to KMS, answered in its envelope.

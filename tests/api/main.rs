@@ -6,4 +6,5 @@ mod bodies;
 mod captures;
 mod checks;
 mod gateway;
+mod signing;
 mod support;

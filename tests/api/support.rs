@@ -3,6 +3,7 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use ecs_emulator::app::{self, App, Settings};
+use ecs_emulator::auth::AuthMode;
 use ecs_emulator::store::parse_document;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -46,8 +47,14 @@ impl Harness {
         Self::with_document(ecs_emulator::DEFAULT_FIXTURE)
     }
 
+    /// With `--auth off`: these tests are about what happens after authentication, so an
+    /// unsigned request's `AccessKeyId` selects the caller. Signed requests: `signing.rs`.
     pub fn with_document(document: &str) -> Self {
-        Self::with_settings(document, Settings::default())
+        let settings = Settings {
+            auth: AuthMode::Off,
+            ..Settings::default()
+        };
+        Self::with_settings(document, settings)
     }
 
     pub fn with_settings(document: &str, settings: Settings) -> Self {

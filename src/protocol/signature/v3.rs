@@ -1,0 +1,113 @@
+//! V3: `ACS3-HMAC-SHA256` in the `Authorization` header. The canonical request is rebuilt from
+//! the SignedHeaders list the client sent (SDKs sign different sets); the key is the secret
+//! itself (`WIRE.md` §2). V4 shares the canonical request and differs only in the key.
+
+use super::{canonical_query, hmac_sha256};
+use sha2::{Digest, Sha256};
+
+pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
+
+/// A parsed `Authorization: <algorithm> Credential=…,SignedHeaders=a;b,Signature=hex`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization<'a> {
+    pub algorithm: &'a str,
+    /// `AK` for V3, `AK/YYYYMMDD/<region>/<product>/aliyun_v4_request` for V4.
+    pub credential: &'a str,
+    pub signed_headers: Vec<&'a str>,
+    pub signature: &'a str,
+}
+
+impl<'a> Authorization<'a> {
+    /// Parses the header; `None` when any part is missing or empty (`IncompleteSignature`).
+    pub fn parse(value: &'a str) -> Option<Self> {
+        let (algorithm, rest) = value.trim().split_once(' ')?;
+        let (mut credential, mut signed_headers, mut signature) = (None, None, None);
+        for part in rest.split(',') {
+            let (name, value) = part.trim().split_once('=')?;
+            let slot = match name.trim() {
+                "Credential" => &mut credential,
+                "SignedHeaders" => &mut signed_headers,
+                "Signature" => &mut signature,
+                _ => return None,
+            };
+            *slot = Some(value.trim()).filter(|v| !v.is_empty());
+        }
+        Some(Self {
+            algorithm,
+            credential: credential?,
+            signed_headers: signed_headers?.split(';').collect(),
+            signature: signature?,
+        })
+    }
+
+    /// The AccessKeyId of the credential (before any `/scope`).
+    pub fn access_key_id(&self) -> &'a str {
+        self.credential.split('/').next().unwrap_or_default()
+    }
+}
+
+/// Hex SHA-256 of a payload.
+pub fn hex_sha256(payload: &[u8]) -> String {
+    hex::encode(Sha256::digest(payload))
+}
+
+/// The canonical request: method, `/`, canonical query (the real query only), a
+/// `name:trim(value)` line per signed header, the signed header list, the payload hash.
+/// `header` returns a header's value (several values joined by `,`), or `None`.
+pub fn canonical_request<'a>(
+    method: &str,
+    query: impl IntoIterator<Item = (&'a str, &'a str)>,
+    signed_headers: &[&str],
+    header: impl Fn(&str) -> Option<String>,
+    payload_hash: &str,
+) -> String {
+    let mut out = format!("{method}\n/\n{}\n", canonical_query(query));
+    for name in signed_headers {
+        let name = name.to_ascii_lowercase();
+        let value = header(&name).unwrap_or_default();
+        out.push_str(&name);
+        out.push(':');
+        out.push_str(value.trim());
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&signed_headers.join(";"));
+    out.push('\n');
+    out.push_str(payload_hash);
+    out
+}
+
+/// `<algorithm>\n<hex SHA-256 of the canonical request>`.
+pub fn string_to_sign(algorithm: &str, canonical_request: &str) -> String {
+    format!("{algorithm}\n{}", hex_sha256(canonical_request.as_bytes()))
+}
+
+/// hex(HMAC-SHA256(secret, string_to_sign)).
+pub fn sign(secret: &str, string_to_sign: &str) -> String {
+    hex::encode(hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_headers_parse_and_partial_ones_do_not() {
+        let parsed = Authorization::parse(
+            "ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=host;x-acs-date,Signature=abc",
+        )
+        .unwrap();
+        assert_eq!(parsed.algorithm, "ACS3-HMAC-SHA256");
+        assert_eq!(parsed.access_key_id(), "AK");
+        assert_eq!(parsed.signed_headers, ["host", "x-acs-date"]);
+        assert_eq!(parsed.signature, "abc");
+        for partial in [
+            "ACS3-HMAC-SHA256",
+            "ACS3-HMAC-SHA256 Credential=AK,Signature=abc",
+            "ACS3-HMAC-SHA256 Credential=,SignedHeaders=host,Signature=abc",
+            "ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=host,Signature=abc,Extra=1",
+        ] {
+            assert_eq!(Authorization::parse(partial), None, "{partial}");
+        }
+    }
+}
