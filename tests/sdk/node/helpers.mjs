@@ -1,0 +1,379 @@
+// Shared harness for the Node real-SDK tests: emulator process, SDK adapters, data tables.
+// Each *.test.mjs file starts its own emulator (node --test runs files in separate processes).
+
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+const require = createRequire(import.meta.url);
+const ecs = require('@alicloud/ecs20140526');
+const openapi = require('@alicloud/openapi-core');
+const { RPCClient } = require('@alicloud/pop-core');
+
+const EcsClient = ecs.default;
+const { $OpenApiUtil, ClientError, ServerError, AlibabaCloudError } = openapi;
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const REGION = 'cn-hangzhou';
+export const UUID_RE = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
+
+// ------------------------------------------------------------------ fixture data
+export const CREDS = {
+  default: ['LTAI5tTestAccessKey01', 'TestSecret01'],
+  'not-whitelisted': ['LTAI5tDemoNotWhitelisted', 'DemoSecretNotWhitelisted'],
+  'kms-service-off': ['LTAI5tDemoKmsServiceOff', 'DemoSecretKmsServiceOff'],
+  'kms-region-off': ['LTAI5tDemoKmsRegionOff', 'DemoSecretKmsRegionOff'],
+  'role-not-granted': ['LTAI5tDemoRoleNotGranted', 'DemoSecretRoleNotGranted'],
+  'key-unauthorized': ['LTAI5tDemoKeyUnauthorized', 'DemoSecretKeyUnauthorized'],
+  'key-disabled': ['LTAI5tDemoKeyDisabled', 'DemoSecretKeyDisabled'],
+  'encryption-on': ['LTAI5tDemoEncryptionOn', 'DemoSecretEncryptionOn'],
+  'ram-root': ['LTAI5tDemoRamRoot', 'DemoSecretRamRoot'],
+  'ram-ecs-admin': ['LTAI5tDemoRamEcsAdmin', 'DemoSecretRamEcsAdmin'],
+  'ram-ecs-reader': ['LTAI5tDemoRamEcsReader', 'DemoSecretRamEcsReader'],
+  // not in the fixture / wrong secret: gateway errors
+  'unknown-key': ['LTAI5tNoSuchAccessKey00', 'Whatever01'],
+  'wrong-secret': ['LTAI5tTestAccessKey01', 'WrongSecret'],
+};
+
+export const DEFAULT_ACCOUNT_ID = '1234567890123456';
+export const KEY_HZ = 'key-hzz65e1c1f1wh3ka4wq4e';
+export const KEY_HZ_ARN = `acs:kms:cn-hangzhou:${DEFAULT_ACCOUNT_ID}:key/${KEY_HZ}`;
+export const KEY_SH = 'key-shh2c6ns1d8ah1s5r1jpq';
+export const FIXTURE_KEYS = new Set([
+  KEY_HZ, KEY_SH, 'key-hzz0disabled0000000001', 'key-hzz1unauthorized000001',
+  'key-hzz1disabled0000000001', 'key-hzz1configured0000001', 'key-hzz1ramdemo00000000001',
+]);
+
+export const REGION_IDS = [
+  'cn-qingdao', 'cn-beijing', 'cn-zhangjiakou', 'cn-huhehaote', 'cn-wulanchabu',
+  'cn-hangzhou', 'cn-shanghai', 'cn-nanjing', 'cn-fuzhou', 'cn-shenzhen', 'cn-heyuan',
+  'cn-guangzhou', 'cn-chengdu', 'cn-hongkong', 'ap-southeast-1', 'ap-southeast-2',
+  'ap-southeast-3', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7', 'ap-northeast-1',
+  'ap-northeast-2', 'ap-south-1', 'us-west-1', 'us-east-1', 'eu-central-1', 'eu-west-1',
+  'me-east-1', 'me-central-1',
+];
+
+export const ACTIONS = [
+  'EnableDiskEncryptionByDefault',
+  'DisableDiskEncryptionByDefault',
+  'DescribeDiskEncryptionByDefaultStatus',
+  'ModifyDiskDefaultKMSKeyId',
+  'ResetDiskDefaultKMSKeyId',
+  'DescribeDiskDefaultKMSKeyId',
+];
+
+const MSG_MISSING = (name) =>
+  `The input parameter "${name}" that is mandatory for processing this request is not supplied.`;
+const MSG_FORBIDDEN_RAM =
+  "User not authorized to operate on the specified resource, or this API doesn't support RAM.";
+
+function baseParams(action, region) {
+  const p = region === null ? {} : { RegionId: region };
+  if (action === 'ModifyDiskDefaultKMSKeyId') p.KMSKeyId = KEY_HZ;
+  return p;
+}
+
+// Every documented error: {id, creds, action, params, status, code, message[, authAction]}
+export const ERROR_CASES = [
+  ...ACTIONS.map((a) => ({
+    id: `missing-region-${a}`, creds: 'default', action: a, params: baseParams(a, null),
+    status: 400, code: 'MissingParameter', message: MSG_MISSING('RegionId'),
+  })),
+  {
+    id: 'missing-kmskeyid', creds: 'default', action: 'ModifyDiskDefaultKMSKeyId',
+    params: { RegionId: REGION }, status: 400, code: 'MissingParameter',
+    message: MSG_MISSING('KMSKeyId'),
+  },
+  ...ACTIONS.map((a) => ({
+    id: `region-not-exists-${a}`, creds: 'default', action: a, params: baseParams(a, 'cn-atlantis'),
+    status: 403, code: 'InvalidParameter.RegionIdNotExists',
+    message: 'The specified region does not exists.',
+  })),
+  {
+    id: 'region-not-supported', creds: 'default', action: 'EnableDiskEncryptionByDefault',
+    params: { RegionId: 'ap-south-1' }, status: 403, code: 'Abs.InvalidAction.RegionNotSupport',
+    message: 'This region does not support this action.',
+  },
+  {
+    id: 'not-whitelisted', creds: 'not-whitelisted', action: 'EnableDiskEncryptionByDefault',
+    params: { RegionId: REGION }, status: 403, code: 'UserNotInTheWhiteList',
+    message: 'The user is not in disk white list.',
+  },
+  {
+    id: 'kms-service-not-open', creds: 'kms-service-off', action: 'EnableDiskEncryptionByDefault',
+    params: { RegionId: REGION }, status: 403, code: 'InvalidOperation.KMSServiceNotOpen',
+    message: 'KMS service is currently not open.',
+  },
+  {
+    id: 'kms-not-enabled-in-region', creds: 'kms-region-off', action: 'EnableDiskEncryptionByDefault',
+    params: { RegionId: REGION }, status: 400, code: 'InvalidParameter.Encrypted.KmsNotEnabled',
+    message: 'KMS must be enabled for encrypted disks.',
+  },
+  {
+    id: 'already-enabled', creds: 'encryption-on', action: 'EnableDiskEncryptionByDefault',
+    params: { RegionId: REGION }, status: 403, code: 'InvalidOperation.DefaultEncryptionAlreadyEnabled',
+    message: 'The specified region is already default encryption settings.',
+  },
+  ...['ModifyDiskDefaultKMSKeyId', 'ResetDiskDefaultKMSKeyId', 'DisableDiskEncryptionByDefault'].map((a) => ({
+    id: `not-configured-${a}`, creds: 'default', action: a, params: baseParams(a, REGION),
+    status: 403, code: 'InvalidDefaultEncryption.NotFound',
+    message: 'You have not configured default encryption setting in this region.',
+  })),
+  {
+    id: 'key-not-found', creds: 'encryption-on', action: 'ModifyDiskDefaultKMSKeyId',
+    params: { RegionId: REGION, KMSKeyId: 'key-doesnotexist' }, status: 403,
+    code: 'InvalidOperation.KMSKeyIdNotFound',
+    message: 'The specified KMSKeyId not found, key-doesnotexist.',
+  },
+  {
+    id: 'role-not-granted', creds: 'role-not-granted', action: 'EnableDiskEncryptionByDefault',
+    params: { RegionId: REGION }, status: 403, code: 'InvalidParameter.KMSKeyId.KMSUnauthorized',
+    message: 'ECS service have no right to access your KMS.',
+  },
+  {
+    id: 'key-not-authorized', creds: 'key-unauthorized', action: 'ModifyDiskDefaultKMSKeyId',
+    params: { RegionId: REGION, KMSKeyId: 'key-hzz1unauthorized000001' }, status: 403,
+    code: 'InvalidParameter.KMSKeyId.KMSUnauthorized',
+    message: 'ECS service have no right to access your KMS.',
+  },
+  {
+    id: 'key-disabled', creds: 'key-disabled', action: 'ModifyDiskDefaultKMSKeyId',
+    params: { RegionId: REGION, KMSKeyId: 'key-hzz1disabled0000000001' }, status: 400,
+    code: 'InvalidParameter.KMSKeyId.CMKNotEnabled', message: 'The CMK needs to be enabled.',
+  },
+  {
+    id: 'ram-admin-modify', creds: 'ram-ecs-admin', action: 'ModifyDiskDefaultKMSKeyId',
+    params: { RegionId: REGION, KMSKeyId: 'key-hzz1ramdemo00000000001' }, status: 403,
+    code: 'Forbidden.RAM', message: MSG_FORBIDDEN_RAM, authAction: 'ecs:ModifyDiskDefaultKMSKeyId',
+  },
+  {
+    id: 'ram-reader-enable', creds: 'ram-ecs-reader', action: 'EnableDiskEncryptionByDefault',
+    params: { RegionId: REGION }, status: 403, code: 'Forbidden.RAM', message: MSG_FORBIDDEN_RAM,
+    authAction: 'ecs:EnableDiskEncryptionByDefault',
+  },
+  {
+    id: 'bad-accept-language', creds: 'default', action: 'DescribeRegions',
+    params: { AcceptLanguage: 'fr-FR' }, status: 404, code: 'InvalidAcceptLanguage.NotFound',
+    message: 'Only Chinese (zh-CN), English (en-US), and Japanese (ja) are allowed.',
+  },
+];
+
+export const RAM_OWNER_ID = '1000000000000108';
+
+// ------------------------------------------------------------------ SDK adapters
+/** What an SDK surfaced for an API error; undefined fields = not exposed by that SDK. */
+export class SdkError extends Error {
+  constructor({ code, status, message, requestId, data, raw }) {
+    super(`${code} (${status}): ${message}`);
+    Object.assign(this, { code, status, sdkMessage: message, requestId, data, raw });
+  }
+}
+
+const lowerFirst = (s) => s[0].toLowerCase() + s.slice(1);
+
+class TeaFlavour {
+  constructor(name, endpoint, signatureAlgorithm) {
+    this.name = name;
+    this.endpoint = endpoint;
+    this.signatureAlgorithm = signatureAlgorithm;
+    this.clients = new Map();
+  }
+
+  client(creds) {
+    if (!this.clients.has(creds)) {
+      const [accessKeyId, accessKeySecret] = CREDS[creds];
+      const cfg = { accessKeyId, accessKeySecret, regionId: REGION, endpoint: this.endpoint, protocol: 'http' };
+      if (this.signatureAlgorithm) cfg.signatureAlgorithm = this.signatureAlgorithm;
+      this.clients.set(creds, new EcsClient(new $OpenApiUtil.Config(cfg)));
+    }
+    return this.clients.get(creds);
+  }
+
+  async call(action, params, creds = 'default') {
+    const Req = ecs[`${action}Request`];
+    // wire name -> model field name, from the model's own table
+    const wireToField = Object.fromEntries(Object.entries(Req.names()).map(([f, w]) => [w, f]));
+    const fields = {};
+    for (const [k, v] of Object.entries(params)) {
+      assert.ok(wireToField[k], `${action}Request has no field for ${k}`);
+      fields[wireToField[k]] = v;
+    }
+    const req = new Req(fields);
+    assert.deepEqual(req.toMap(), params);
+    let resp;
+    try {
+      resp = await this.client(creds)[lowerFirst(action)](req);
+    } catch (e) {
+      if (!(e instanceof AlibabaCloudError)) throw e;
+      const status = e.statusCode;
+      assert.ok(status < 500 ? e instanceof ClientError : e instanceof ServerError, `${e.name} for ${status}`);
+      const data = e.data || {};
+      assert.equal(e.message, `${e.code}: code: ${status}, ${data.Message} request id: ${data.RequestId}`);
+      throw new SdkError({ code: e.code, status, message: data.Message, requestId: e.requestId, data, raw: e });
+    }
+    assert.equal(resp.statusCode, 200);
+    // wire.md section 4: header x-acs-request-id equals the body's RequestId; JSON content type
+    assert.equal(resp.headers['x-acs-request-id'], resp.body.requestId);
+    assert.equal(String(resp.headers['content-type']).replace(/ /g, '').toLowerCase(), 'application/json;charset=utf-8');
+    // plain objects (the model yields null-prototype ones)
+    return JSON.parse(JSON.stringify(resp.body.toMap()));
+  }
+}
+
+class PopCoreFlavour {
+  constructor(name, endpoint, method) {
+    this.name = name;
+    this.endpoint = `http://${endpoint}`;
+    this.method = method;
+    this.clients = new Map();
+  }
+
+  client(creds) {
+    if (!this.clients.has(creds)) {
+      const [accessKeyId, accessKeySecret] = CREDS[creds];
+      this.clients.set(creds, new RPCClient({ accessKeyId, accessKeySecret, endpoint: this.endpoint, apiVersion: '2014-05-26' }));
+    }
+    return this.clients.get(creds);
+  }
+
+  async call(action, params, creds = 'default') {
+    const opts = this.method === 'POST' ? { method: 'POST' } : {};
+    try {
+      const body = await this.client(creds).request(action, { ...params }, opts);
+      return JSON.parse(JSON.stringify(body));
+    } catch (e) {
+      if (!e.data || e.code === undefined) throw e;
+      assert.equal(e.name, `${e.code}Error`);
+      assert.equal(e.entry?.response?.headers?.['x-acs-request-id'], e.data.RequestId);
+      assert.ok(e.message.startsWith(`${e.data.Message}, URL: ${this.endpoint}/`), e.message);
+      throw new SdkError({
+        code: e.code,
+        status: e.entry?.response?.statusCode,
+        message: e.data.Message,
+        requestId: e.data.RequestId,
+        data: e.data,
+        raw: e,
+      });
+    }
+  }
+}
+
+export const FLAVOURS = ['node-tea-v3', 'node-tea-v2', 'node-pop-core-get', 'node-pop-core-post'];
+
+export function makeFlavours(endpoint) {
+  return {
+    'node-tea-v3': new TeaFlavour('node-tea-v3', endpoint, undefined),
+    'node-tea-v2': new TeaFlavour('node-tea-v2', endpoint, 'v2'),
+    'node-pop-core-get': new PopCoreFlavour('node-pop-core-get', endpoint, 'GET'),
+    'node-pop-core-post': new PopCoreFlavour('node-pop-core-post', endpoint, 'POST'),
+  };
+}
+
+// ------------------------------------------------------------------ server
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function binaryPath() {
+  const b = process.env.ECS_EMULATOR_BIN || 'target/release/ecs-emulator';
+  return path.isAbsolute(b) ? b : path.join(REPO_ROOT, b);
+}
+
+export async function startEmulator() {
+  const port = await freePort();
+  const proc = spawn(binaryPath(), ['--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  let exited = null;
+  let spawnError = null;
+  proc.on('exit', (code, sig) => { exited = { code, sig }; });
+  proc.on('error', (e) => { spawnError = e; });
+  const base = `http://127.0.0.1:${port}`;
+  const emu = {
+    port,
+    endpoint: `127.0.0.1:${port}`,
+    base,
+    async admin(method, p, body) {
+      const res = await fetch(base + p, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let json;
+      try { json = text ? JSON.parse(text) : null; } catch { json = text; }
+      return { status: res.status, body: json };
+    },
+    async reset() {
+      const r = await this.admin('POST', '/_emulator/reset');
+      assert.ok(r.status >= 200 && r.status < 300, `reset failed: ${r.status} ${JSON.stringify(r.body)}`);
+    },
+    async stop() {
+      if (exited) return;
+      const done = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await done;
+      clearTimeout(t);
+    },
+  };
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (spawnError) throw new Error(`cannot start ${binaryPath()}: ${spawnError.message}`);
+    if (exited) throw new Error(`emulator exited early (${JSON.stringify(exited)}): ${stderr}`);
+    try {
+      const r = await emu.admin('GET', '/_emulator/health');
+      if (r.status === 200 && r.body && r.body.status === 'ready') break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      await emu.stop();
+      throw new Error(`emulator not healthy within 10 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return emu;
+}
+
+/** Calls an SDK and checks what every successful response must hold. */
+export class Recorder {
+  constructor(sdk, creds = 'default') {
+    this.sdk = sdk;
+    this.creds = creds;
+    this.requestIds = [];
+  }
+
+  async call(action, params = {}) {
+    const body = await this.sdk.call(action, params, this.creds);
+    assert.equal(typeof body, 'object');
+    assert.ok(!('Code' in body), JSON.stringify(body));
+    assert.match(body.RequestId, UUID_RE);
+    this.requestIds.push(body.RequestId);
+    return body;
+  }
+
+  assertUniqueIds() {
+    assert.equal(new Set(this.requestIds).size, this.requestIds.length, this.requestIds.join(','));
+  }
+}
+
+export async function expectSdkError(sdk, action, params, creds) {
+  let body;
+  try {
+    body = await sdk.call(action, params, creds);
+  } catch (e) {
+    if (e instanceof SdkError) return e;
+    throw e;
+  }
+  assert.fail(`${sdk.name} ${action}: expected an error, got success ${JSON.stringify(body)}`);
+}
