@@ -59,6 +59,19 @@ fn check_gates(tx: &AccountTx<'_>, region: &RegionId, gates: Gates) -> Result<()
     Ok(())
 }
 
+/// Runs `apply` on the caller's account after the gate checks, in one transaction.
+fn gated(
+    context: &Context<'_>,
+    region: &RegionId,
+    gates: Gates,
+    apply: impl FnOnce(&mut AccountTx<'_>) -> Result<Output, ApiError>,
+) -> Result<Output, ApiError> {
+    context.world.transact(&context.caller.account_id, |tx| {
+        check_gates(tx, region, gates)?;
+        apply(tx)
+    })
+}
+
 /// F2: the feature must be on.
 fn require_enabled(tx: &AccountTx<'_>, region: &RegionId) -> Result<(), ApiError> {
     if tx.setting(region).default_encryption.enabled {
@@ -94,8 +107,7 @@ pub fn enable_disk_encryption_by_default(
     params: &Params,
 ) -> Result<Output, ApiError> {
     let region = region_id(params)?;
-    context.world.transact(&context.caller.account_id, |tx| {
-        check_gates(tx, &region, Gates::ManageWithKms)?;
+    gated(context, &region, Gates::ManageWithKms, |tx| {
         if tx.setting(&region).default_encryption.enabled {
             return Err(ApiError::new(ErrorCode::DefaultEncryptionAlreadyEnabled));
         }
@@ -117,8 +129,7 @@ pub fn disable_disk_encryption_by_default(
     params: &Params,
 ) -> Result<Output, ApiError> {
     let region = region_id(params)?;
-    context.world.transact(&context.caller.account_id, |tx| {
-        check_gates(tx, &region, Gates::Manage)?;
+    gated(context, &region, Gates::Manage, |tx| {
         require_enabled(tx, &region)?;
         tx.default_encryption_mut(&region).enabled = false;
         Ok(Output::Empty {})
@@ -131,8 +142,7 @@ pub fn describe_disk_encryption_by_default_status(
     params: &Params,
 ) -> Result<Output, ApiError> {
     let region = region_id(params)?;
-    context.world.transact(&context.caller.account_id, |tx| {
-        check_gates(tx, &region, Gates::Describe)?;
+    gated(context, &region, Gates::Describe, |tx| {
         Ok(Output::Encrypted {
             encrypted: tx.setting(&region).default_encryption.enabled,
         })
@@ -147,8 +157,7 @@ pub fn modify_disk_default_kms_key_id(
 ) -> Result<Output, ApiError> {
     let region = region_id(params)?;
     let reference = params.required("KMSKeyId")?;
-    context.world.transact(&context.caller.account_id, |tx| {
-        check_gates(tx, &region, Gates::ManageWithKms)?;
+    gated(context, &region, Gates::ManageWithKms, |tx| {
         require_enabled(tx, &region)?;
         let role_granted = tx.account().ecs_kms_role_granted;
         let key_id = check_key(role_granted, tx.resolve_key(&region, reference), reference)?;
@@ -163,8 +172,7 @@ pub fn reset_disk_default_kms_key_id(
     params: &Params,
 ) -> Result<Output, ApiError> {
     let region = region_id(params)?;
-    context.world.transact(&context.caller.account_id, |tx| {
-        check_gates(tx, &region, Gates::ManageWithKms)?;
+    gated(context, &region, Gates::ManageWithKms, |tx| {
         require_enabled(tx, &region)?;
         let role_granted = tx.account().ecs_kms_role_granted;
         let service_key = tx.service_key(&region);
@@ -182,8 +190,7 @@ pub fn describe_disk_default_kms_key_id(
     params: &Params,
 ) -> Result<Output, ApiError> {
     let region = region_id(params)?;
-    context.world.transact(&context.caller.account_id, |tx| {
-        check_gates(tx, &region, Gates::Describe)?;
+    gated(context, &region, Gates::Describe, |tx| {
         Ok(Output::KmsKeyId {
             kms_key_id: effective_key_id(tx, &region),
         })
