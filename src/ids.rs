@@ -37,6 +37,20 @@ impl Ids {
     }
 }
 
+/// Now, as KMS writes dates: `YYYY-MM-DDThh:mm:ssZ` (UTC).
+pub fn now_text() -> String {
+    date_text(time::OffsetDateTime::now_utc())
+}
+
+/// `at` as KMS writes dates.
+pub fn date_text(at: time::OffsetDateTime) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
 /// The three letters KMS puts after `key-`. Known for the regions whose ids are seen in
 /// public examples; otherwise the first three letters of the region's last name part (an
 /// emulator choice, documented in the README).

@@ -119,6 +119,7 @@ async fn pipeline(
     let context = Context {
         world: &world,
         caller: &caller,
+        kms_region: &exchange.kms_region,
     };
     let output = actions::run(action, &context, &request.params)?;
     Ok((action, output))

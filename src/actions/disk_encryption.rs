@@ -115,7 +115,7 @@ pub fn enable_disk_encryption_by_default(
         let role_granted = tx.account().ecs_kms_role_granted;
         check_key(
             role_granted,
-            tx.key(&region, key_id.as_str()),
+            tx.find_key(&region, key_id.as_str()),
             key_id.as_str(),
         )?;
         tx.default_encryption_mut(&region).enabled = true;

@@ -2,6 +2,7 @@
 //! Each action parses typed input from `Params`, then applies it to the store.
 
 mod disk_encryption;
+mod kms;
 mod regions;
 
 use crate::error::{ApiError, ErrorCode};
@@ -15,7 +16,7 @@ use serde::Serialize;
 pub enum Product {
     /// ECS, API version `2014-05-26`.
     Ecs,
-    /// KMS, API version `2016-01-20` (its actions arrive with the KMS issue).
+    /// KMS, API version `2016-01-20`.
     Kms,
 }
 
@@ -47,6 +48,17 @@ pub enum Action {
     ModifyDiskDefaultKmsKeyId,
     ResetDiskDefaultKmsKeyId,
     DescribeDiskDefaultKmsKeyId,
+    KmsCreateKey,
+    KmsDescribeKey,
+    KmsListKeys,
+    KmsEnableKey,
+    KmsDisableKey,
+    KmsScheduleKeyDeletion,
+    KmsCancelKeyDeletion,
+    KmsCreateAlias,
+    KmsDeleteAlias,
+    KmsListAliases,
+    KmsDescribeRegions,
 }
 
 impl Action {
@@ -58,6 +70,17 @@ impl Action {
         Action::ModifyDiskDefaultKmsKeyId,
         Action::ResetDiskDefaultKmsKeyId,
         Action::DescribeDiskDefaultKmsKeyId,
+        Action::KmsCreateKey,
+        Action::KmsDescribeKey,
+        Action::KmsListKeys,
+        Action::KmsEnableKey,
+        Action::KmsDisableKey,
+        Action::KmsScheduleKeyDeletion,
+        Action::KmsCancelKeyDeletion,
+        Action::KmsCreateAlias,
+        Action::KmsDeleteAlias,
+        Action::KmsListAliases,
+        Action::KmsDescribeRegions,
     ];
 
     /// The `Action` value on the wire.
@@ -72,6 +95,17 @@ impl Action {
             Action::ModifyDiskDefaultKmsKeyId => "ModifyDiskDefaultKMSKeyId",
             Action::ResetDiskDefaultKmsKeyId => "ResetDiskDefaultKMSKeyId",
             Action::DescribeDiskDefaultKmsKeyId => "DescribeDiskDefaultKMSKeyId",
+            Action::KmsCreateKey => "CreateKey",
+            Action::KmsDescribeKey => "DescribeKey",
+            Action::KmsListKeys => "ListKeys",
+            Action::KmsEnableKey => "EnableKey",
+            Action::KmsDisableKey => "DisableKey",
+            Action::KmsScheduleKeyDeletion => "ScheduleKeyDeletion",
+            Action::KmsCancelKeyDeletion => "CancelKeyDeletion",
+            Action::KmsCreateAlias => "CreateAlias",
+            Action::KmsDeleteAlias => "DeleteAlias",
+            Action::KmsListAliases => "ListAliases",
+            Action::KmsDescribeRegions => "DescribeRegions",
         }
     }
 
@@ -84,6 +118,17 @@ impl Action {
             | Action::ModifyDiskDefaultKmsKeyId
             | Action::ResetDiskDefaultKmsKeyId
             | Action::DescribeDiskDefaultKmsKeyId => Product::Ecs,
+            Action::KmsCreateKey
+            | Action::KmsDescribeKey
+            | Action::KmsListKeys
+            | Action::KmsEnableKey
+            | Action::KmsDisableKey
+            | Action::KmsScheduleKeyDeletion
+            | Action::KmsCancelKeyDeletion
+            | Action::KmsCreateAlias
+            | Action::KmsDeleteAlias
+            | Action::KmsListAliases
+            | Action::KmsDescribeRegions => Product::Kms,
         }
     }
 
@@ -150,10 +195,12 @@ fn routing_value(
     })
 }
 
-/// What an action runs against: the world the request started in, and who is calling.
+/// What an action runs against: the world the request started in, who is calling, and the
+/// region a KMS request addresses (its `RegionId`, V4 scope, or the server default).
 pub struct Context<'a> {
     pub world: &'a World,
     pub caller: &'a Identity,
+    pub kms_region: &'a str,
 }
 
 /// An action's response fields besides `RequestId`, shaped as the API documents them.
@@ -172,6 +219,16 @@ pub enum Output {
     Regions {
         #[serde(rename = "Regions")]
         regions: regions::RegionList,
+    },
+    KeyMetadata {
+        #[serde(rename = "KeyMetadata")]
+        key_metadata: Box<kms::KeyMetadata>,
+    },
+    Keys(kms::Page<kms::KeyList>),
+    Aliases(kms::Page<kms::AliasList>),
+    KmsRegions {
+        #[serde(rename = "Regions")]
+        regions: kms::RegionList,
     },
 }
 
@@ -197,5 +254,16 @@ pub fn run(action: Action, context: &Context<'_>, params: &Params) -> Result<Out
         Action::DescribeDiskDefaultKmsKeyId => {
             disk_encryption::describe_disk_default_kms_key_id(context, params)
         }
+        Action::KmsCreateKey => kms::create_key(context, params),
+        Action::KmsDescribeKey => kms::describe_key(context, params),
+        Action::KmsListKeys => kms::list_keys(context, params),
+        Action::KmsEnableKey => kms::enable_key(context, params),
+        Action::KmsDisableKey => kms::disable_key(context, params),
+        Action::KmsScheduleKeyDeletion => kms::schedule_key_deletion(context, params),
+        Action::KmsCancelKeyDeletion => kms::cancel_key_deletion(context, params),
+        Action::KmsCreateAlias => kms::create_alias(context, params),
+        Action::KmsDeleteAlias => kms::delete_alias(context, params),
+        Action::KmsListAliases => kms::list_aliases(context, params),
+        Action::KmsDescribeRegions => kms::describe_regions(context, params),
     }
 }

@@ -114,6 +114,40 @@ impl Params {
         self.optional(name).ok_or_else(|| ApiError::missing(name))
     }
 
+    /// A boolean (`true`/`True`/`false`/`False`, any case); absent or empty is `None`,
+    /// anything else `InvalidParameter` naming it.
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        self.optional(name)
+            .map(|value| {
+                if value.eq_ignore_ascii_case("true") {
+                    Ok(true)
+                } else if value.eq_ignore_ascii_case("false") {
+                    Ok(false)
+                } else {
+                    Err(ApiError::invalid(name))
+                }
+            })
+            .transpose()
+    }
+
+    /// A decimal integer within `range`; absent or empty is `None`, anything else
+    /// `InvalidParameter` naming it.
+    pub fn integer(
+        &self,
+        name: &str,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Result<Option<u32>, ApiError> {
+        self.optional(name)
+            .map(|value| {
+                value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| range.contains(n))
+                    .ok_or_else(|| ApiError::invalid(name))
+            })
+            .transpose()
+    }
+
     /// Marks parameters as used without reading them (the protocol's own parameters).
     pub fn mark_read(&self, names: &[&str]) {
         for name in names {
@@ -185,6 +219,25 @@ mod tests {
         let e = Params::merge(pairs("A%01=x")).unwrap_err();
         assert_eq!(e.message, ErrorCode::InvalidParameter.render("A?"));
         assert!(Params::merge(pairs("A=tab%09cr%0Dlf%0A")).is_ok());
+    }
+
+    #[test]
+    fn typed_readers_refuse_what_they_cannot_read() {
+        let params = Params::merge(pairs("T=True&F=false&X=yes&N=42&Big=101&Neg=-1&E=")).unwrap();
+        assert_eq!(params.boolean("T").unwrap(), Some(true));
+        assert_eq!(params.boolean("F").unwrap(), Some(false));
+        assert_eq!(params.boolean("E").unwrap(), None);
+        assert_eq!(params.boolean("X").unwrap_err(), ApiError::invalid("X"));
+        assert_eq!(params.integer("N", 1..=100).unwrap(), Some(42));
+        assert_eq!(params.integer("Missing", 1..=100).unwrap(), None);
+        assert_eq!(
+            params.integer("Big", 1..=100).unwrap_err(),
+            ApiError::invalid("Big")
+        );
+        assert_eq!(
+            params.integer("Neg", 1..=100).unwrap_err(),
+            ApiError::invalid("Neg")
+        );
     }
 
     #[test]

@@ -155,32 +155,27 @@ impl<'a> AccountTx<'a> {
             .default_encryption
     }
 
-    /// The key `reference` names in `region`: a key id, an alias (`alias/…`) or an ARN
-    /// (`acs:kms:<region>:<accountId>:key/<keyId>` or `…:alias/<name>`). Keys of other
-    /// accounts or regions do not resolve. `alias/acs/ecs` yields the service key, created on
-    /// first need.
-    pub fn resolve_key(&mut self, region: &RegionId, reference: &str) -> Option<&KmsKey> {
-        let local = match reference.strip_prefix("acs:kms:") {
-            Some(arn) => {
-                let mut parts = arn.splitn(3, ':');
-                let (arn_region, arn_account, resource) =
-                    (parts.next()?, parts.next()?, parts.next()?);
-                if arn_region != region.as_str() || arn_account != self.account.account_id.as_str()
-                {
-                    return None;
-                }
-                match resource.strip_prefix("key/") {
-                    Some(id) => id,
-                    None if resource.starts_with("alias/") => resource,
-                    None => return None,
-                }
-            }
-            None => reference,
+    /// The local part of `reference` in `region`: a key id or `alias/…`, from itself or from an
+    /// ARN (`acs:kms:<region>:<accountId>:key/<keyId>` or `…:alias/<name>`). An ARN of another
+    /// account or region names nothing here.
+    fn local_reference<'r>(&self, region: &RegionId, reference: &'r str) -> Option<&'r str> {
+        let Some(arn) = reference.strip_prefix("acs:kms:") else {
+            return Some(reference);
         };
-        if local == SERVICE_KEY_ALIAS {
-            return Some(self.service_key(region));
+        let mut parts = arn.splitn(3, ':');
+        let (arn_region, arn_account, resource) = (parts.next()?, parts.next()?, parts.next()?);
+        if arn_region != region.as_str() || arn_account != self.account.account_id.as_str() {
+            return None;
         }
-        self.account.kms_keys.iter().find(|key| {
+        match resource.strip_prefix("key/") {
+            Some(id) => Some(id),
+            None if resource.starts_with("alias/") => Some(resource),
+            None => None,
+        }
+    }
+
+    fn locate(&self, region: &RegionId, local: &str) -> Option<usize> {
+        self.account.kms_keys.iter().position(|key| {
             &key.region_id == region
                 && if local.starts_with("alias/") {
                     key.aliases.iter().any(|alias| alias == local)
@@ -190,12 +185,34 @@ impl<'a> AccountTx<'a> {
         })
     }
 
-    /// The key with id `key_id` in `region`.
-    pub fn key(&self, region: &RegionId, key_id: &str) -> Option<&KmsKey> {
+    /// The key `reference` (id, alias or ARN) names in `region`, as KMS looks it up. Keys of
+    /// other accounts or regions are invisible.
+    pub fn find_key(&self, region: &RegionId, reference: &str) -> Option<&KmsKey> {
+        let index = self.locate(region, self.local_reference(region, reference)?)?;
+        Some(&self.account.kms_keys[index])
+    }
+
+    /// As `find_key`, for changing the key.
+    pub fn find_key_mut(&mut self, region: &RegionId, reference: &str) -> Option<&mut KmsKey> {
+        let index = self.locate(region, self.local_reference(region, reference)?)?;
+        Some(&mut self.account.kms_keys[index])
+    }
+
+    /// The key `reference` names as ECS resolves it: as `find_key`, except that
+    /// `alias/acs/ecs` yields the service key, created on first need.
+    pub fn resolve_key(&mut self, region: &RegionId, reference: &str) -> Option<&KmsKey> {
+        if self.local_reference(region, reference)? == SERVICE_KEY_ALIAS {
+            return Some(self.service_key(region));
+        }
+        self.find_key(region, reference)
+    }
+
+    /// The account's keys in `region`, in creation order.
+    pub fn keys_in<'s>(&'s self, region: &'s RegionId) -> impl Iterator<Item = &'s KmsKey> {
         self.account
             .kms_keys
             .iter()
-            .find(|key| &key.region_id == region && key.key_id.as_str() == key_id)
+            .filter(move |key| &key.region_id == region)
     }
 
     /// The region's service-managed key (`alias/acs/ecs`, creator `Ecs`), created on first need.
@@ -205,20 +222,29 @@ impl<'a> AccountTx<'a> {
             .kms_keys
             .iter()
             .position(|key| key.is_service_key() && &key.region_id == region);
-        let index = found.unwrap_or_else(|| {
-            self.account.kms_keys.push(KmsKey {
-                key_id: self.ids.key_id(region),
-                region_id: region.clone(),
-                key_state: KeyState::Enabled,
-                ecs_authorized: true,
-                aliases: vec![SERVICE_KEY_ALIAS.to_owned()],
-                description:
-                    "Default master key that protects my ECS resources when no other key is defined"
-                        .to_owned(),
-                creator: Creator::Ecs,
-            });
-            self.account.kms_keys.len() - 1
-        });
-        &self.account.kms_keys[index]
+        match found {
+            Some(index) => &self.account.kms_keys[index],
+            None => self.create_key(region, |key| {
+                key.aliases = vec![SERVICE_KEY_ALIAS.to_owned()];
+                key.description = "Default master key that protects my ECS resources when no other key is defined".to_owned();
+                key.creator = Creator::Ecs;
+            }),
+        }
+    }
+
+    /// Creates a key in `region`: a fresh id, today's date, `Enabled`, usable by ECS; `shape`
+    /// sets the rest. Keys are kept in creation order.
+    pub fn create_key(&mut self, region: &RegionId, shape: impl FnOnce(&mut KmsKey)) -> &KmsKey {
+        let mut key = KmsKey {
+            key_id: self.ids.key_id(region),
+            region_id: region.clone(),
+            key_state: KeyState::Enabled,
+            ecs_authorized: true,
+            creation_date: Some(crate::ids::now_text()),
+            ..KmsKey::default()
+        };
+        shape(&mut key);
+        self.account.kms_keys.push(key);
+        self.account.kms_keys.last().expect("just pushed")
     }
 }

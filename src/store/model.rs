@@ -11,7 +11,7 @@ use std::fmt;
 macro_rules! string_newtype {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub String);
 
@@ -234,7 +234,7 @@ pub struct DefaultEncryption {
 }
 
 /// A KMS key, owned by the account, living in one region.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KmsKey {
     pub key_id: KeyId,
@@ -251,6 +251,25 @@ pub struct KmsKey {
     /// `Ecs` for the service-managed key of a region; the account itself when omitted.
     #[serde(default, skip_serializing_if = "Creator::is_account")]
     pub creator: Creator,
+    #[serde(default)]
+    pub key_spec: KeySpec,
+    #[serde(default)]
+    pub key_usage: KeyUsage,
+    #[serde(default)]
+    pub origin: Origin,
+    #[serde(default)]
+    pub protection_level: ProtectionLevel,
+    /// `YYYY-MM-DDThh:mm:ssZ`; shown as `""` when the fixture gives none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<String>,
+    /// When a `PendingDeletion` key will be deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_date: Option<String>,
+    #[serde(default)]
+    pub automatic_rotation: bool,
+    /// e.g. `604800s`, when automatic rotation is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_interval: Option<String>,
 }
 
 impl KmsKey {
@@ -259,14 +278,83 @@ impl KmsKey {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum KeyState {
-    #[default]
-    Enabled,
-    Disabled,
-    PendingDeletion,
-    PendingImport,
+/// Declares a closed set of wire values: the enum, its serde names, `wire()` and `parse()`.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $first:ident => $first_wire:literal $(, $variant:ident => $wire:literal)* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+        pub enum $name {
+            #[default]
+            #[serde(rename = $first_wire)]
+            $first,
+            $( #[serde(rename = $wire)] $variant, )*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$name::$first $(, $name::$variant)*];
+
+            /// The value on the wire.
+            pub fn wire(self) -> &'static str {
+                match self {
+                    $name::$first => $first_wire,
+                    $( $name::$variant => $wire, )*
+                }
+            }
+
+            /// The value named `text` exactly, if any.
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.wire() == text)
+            }
+        }
+    };
 }
+
+wire_enum!(
+    /// A KMS key's state (`kms.md`); the default is `Enabled`.
+    KeyState {
+        Enabled => "Enabled",
+        Disabled => "Disabled",
+        PendingDeletion => "PendingDeletion",
+        PendingImport => "PendingImport",
+    }
+);
+
+wire_enum!(
+    /// `KeySpec` of a KMS key.
+    KeySpec {
+        AliyunAes256 => "Aliyun_AES_256",
+        AliyunSm4 => "Aliyun_SM4",
+        Rsa2048 => "RSA_2048",
+        Rsa3072 => "RSA_3072",
+        EcP256 => "EC_P256",
+        EcP256k => "EC_P256K",
+        EcSm2 => "EC_SM2",
+    }
+);
+
+wire_enum!(
+    /// `KeyUsage` of a KMS key.
+    KeyUsage {
+        EncryptDecrypt => "ENCRYPT/DECRYPT",
+        SignVerify => "SIGN/VERIFY",
+    }
+);
+
+wire_enum!(
+    /// Where a key's material comes from; `EXTERNAL` keys start `PendingImport`.
+    Origin {
+        AliyunKms => "Aliyun_KMS",
+        External => "EXTERNAL",
+    }
+);
+
+wire_enum!(
+    /// `ProtectionLevel` of a KMS key.
+    ProtectionLevel {
+        Software => "SOFTWARE",
+        Hsm => "HSM",
+    }
+);
 
 /// Who created a key: the account, or ECS for the region's service key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

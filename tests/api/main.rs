@@ -6,5 +6,6 @@ mod bodies;
 mod captures;
 mod checks;
 mod gateway;
+mod kms;
 mod signing;
 mod support;

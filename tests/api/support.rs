@@ -130,6 +130,17 @@ impl Harness {
         self.get(&query).await
     }
 
+    /// A KMS call in JSON as the given AccessKeyId (no RegionId unless given: the server's
+    /// default region, cn-hangzhou).
+    pub async fn kms(&self, access_key_id: &str, action: &str, params: &[(&str, &str)]) -> Answer {
+        let mut query =
+            format!("Version=2016-01-20&Action={action}&Format=JSON&AccessKeyId={access_key_id}");
+        for (name, value) in params {
+            query.push_str(&format!("&{name}={}", encode(value)));
+        }
+        self.get(&query).await
+    }
+
     /// An admin call with an optional JSON body.
     pub async fn admin(
         &self,
