@@ -34,6 +34,7 @@ for (const flavour of FLAVOURS) {
           assert.equal(typeof d, 'object', JSON.stringify(body));
           assert.equal(d.AuthAction, c.authAction);
           assert.equal(d.AuthPrincipalType, 'SubUser');
+          assert.equal(d.AuthPrincipalDisplayName, c.authUser);
           assert.equal(String(d.AuthPrincipalOwnerId), RAM_OWNER_ID);
           assert.equal(d.NoPermissionType, 'ImplicitDeny');
           if (flavour.startsWith('node-tea')) assert.deepEqual(err.raw.accessDeniedDetail, d);

@@ -21,6 +21,7 @@ export const REGION = 'cn-hangzhou';
 export const UUID_RE = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 
 // ------------------------------------------------------------------ fixture data
+// name -> [AccessKeyId, secret, SecurityToken?]; all from fixtures/default.json
 export const CREDS = {
   default: ['LTAI5tTestAccessKey01', 'TestSecret01'],
   'not-whitelisted': ['LTAI5tDemoNotWhitelisted', 'DemoSecretNotWhitelisted'],
@@ -36,7 +37,24 @@ export const CREDS = {
   // not in the fixture / wrong secret: gateway errors
   'unknown-key': ['LTAI5tNoSuchAccessKey00', 'Whatever01'],
   'wrong-secret': ['LTAI5tTestAccessKey01', 'WrongSecret'],
+  // inactive AccessKey of the default account
+  'inactive-key': ['LTAI5tDemoInactiveKey01', 'DemoSecretInactive01'],
+  // STS: root of the default account; root-of-default with a wrong token; expired;
+  // a permanent key presented with a token; RAM user ecs-reader of account 1000000000000108
+  'sts-root': ['STS.DemoDefaultRoot01', 'DemoSecretStsRoot01', 'CAIDemoSecurityTokenRoot01'],
+  'sts-wrong-token': ['STS.DemoDefaultRoot01', 'DemoSecretStsRoot01', 'CAIWrongToken'],
+  'sts-expired': ['STS.DemoExpired01', 'DemoSecretStsExpired01', 'CAIDemoSecurityTokenExpired01'],
+  'permanent-with-token': ['LTAI5tTestAccessKey01', 'TestSecret01', 'CAIDemoSecurityTokenRoot01'],
+  'sts-ram-reader': ['STS.DemoRamReader01', 'DemoSecretStsRamReader01', 'CAIDemoSecurityTokenRamReader01'],
 };
+
+/** {accessKeyId, accessKeySecret[, securityToken]} of a CREDS entry, as both SDK families name them. */
+function credentialOptions(creds) {
+  const [accessKeyId, accessKeySecret, securityToken] = CREDS[creds];
+  return securityToken === undefined
+    ? { accessKeyId, accessKeySecret }
+    : { accessKeyId, accessKeySecret, securityToken };
+}
 
 export const DEFAULT_ACCOUNT_ID = '1234567890123456';
 export const KEY_HZ = 'key-hzz65e1c1f1wh3ka4wq4e';
@@ -67,7 +85,7 @@ export const ACTIONS = [
 
 const MSG_MISSING = (name) =>
   `The input parameter "${name}" that is mandatory for processing this request is not supplied.`;
-const MSG_FORBIDDEN_RAM =
+export const MSG_FORBIDDEN_RAM =
   "User not authorized to operate on the specified resource, or this API doesn't support RAM.";
 
 function baseParams(action, region) {
@@ -76,7 +94,7 @@ function baseParams(action, region) {
   return p;
 }
 
-// Every documented error: {id, creds, action, params, status, code, message[, authAction]}
+// Every documented error: {id, creds, action, params, status, code, message[, authAction, authUser]}
 export const ERROR_CASES = [
   ...ACTIONS.map((a) => ({
     id: `missing-region-${a}`, creds: 'default', action: a, params: baseParams(a, null),
@@ -148,11 +166,17 @@ export const ERROR_CASES = [
     id: 'ram-admin-modify', creds: 'ram-ecs-admin', action: 'ModifyDiskDefaultKMSKeyId',
     params: { RegionId: REGION, KMSKeyId: 'key-hzz1ramdemo00000000001' }, status: 403,
     code: 'Forbidden.RAM', message: MSG_FORBIDDEN_RAM, authAction: 'ecs:ModifyDiskDefaultKMSKeyId',
+    authUser: 'ecs-admin',
   },
   {
     id: 'ram-reader-enable', creds: 'ram-ecs-reader', action: 'EnableDiskEncryptionByDefault',
     params: { RegionId: REGION }, status: 403, code: 'Forbidden.RAM', message: MSG_FORBIDDEN_RAM,
-    authAction: 'ecs:EnableDiskEncryptionByDefault',
+    authAction: 'ecs:EnableDiskEncryptionByDefault', authUser: 'ecs-reader',
+  },
+  {
+    id: 'sts-ram-reader-enable', creds: 'sts-ram-reader', action: 'EnableDiskEncryptionByDefault',
+    params: { RegionId: REGION }, status: 403, code: 'Forbidden.RAM', message: MSG_FORBIDDEN_RAM,
+    authAction: 'ecs:EnableDiskEncryptionByDefault', authUser: 'ecs-reader',
   },
   {
     id: 'bad-accept-language', creds: 'default', action: 'DescribeRegions',
@@ -162,6 +186,23 @@ export const ERROR_CASES = [
 ];
 
 export const RAM_OWNER_ID = '1000000000000108';
+
+const MSG_TOKEN_MISMATCH = 'Specified SecurityToken mismatch with the AccessKey.';
+
+// Authentication failures (wire.md section 2), each sent with every action in AUTH_ACTIONS.
+// The gateway rejects before any action logic runs.
+export const AUTH_ERROR_CASES = [
+  { id: 'sts-wrong-token', creds: 'sts-wrong-token', status: 400, code: 'InvalidSecurityToken.Mismatch', message: MSG_TOKEN_MISMATCH },
+  { id: 'sts-expired', creds: 'sts-expired', status: 400, code: 'InvalidSecurityToken.Expired', message: 'Specified SecurityToken is expired.' },
+  { id: 'permanent-key-with-token', creds: 'permanent-with-token', status: 400, code: 'InvalidSecurityToken.Mismatch', message: MSG_TOKEN_MISMATCH },
+  { id: 'inactive-key', creds: 'inactive-key', status: 403, code: 'Forbidden.AccessKeyDisabled', message: 'The AccessKey is disabled.' },
+];
+// a state-changing action of the default account (checked unchanged afterwards) and one
+// without RegionId
+export const AUTH_ACTIONS = [
+  ['EnableDiskEncryptionByDefault', { RegionId: REGION }],
+  ['DescribeRegions', { AcceptLanguage: 'en-US' }],
+];
 
 // ------------------------------------------------------------------ SDK adapters
 /** What an SDK surfaced for an API error; undefined fields = not exposed by that SDK. */
@@ -184,8 +225,8 @@ class TeaFlavour {
 
   client(creds) {
     if (!this.clients.has(creds)) {
-      const [accessKeyId, accessKeySecret] = CREDS[creds];
-      const cfg = { accessKeyId, accessKeySecret, regionId: REGION, endpoint: this.endpoint, protocol: 'http' };
+      // with a token: V3 sends x-acs-security-token + x-acs-accesskey-id, V2 a SecurityToken param
+      const cfg = { ...credentialOptions(creds), regionId: REGION, endpoint: this.endpoint, protocol: 'http' };
       if (this.signatureAlgorithm) cfg.signatureAlgorithm = this.signatureAlgorithm;
       this.clients.set(creds, new EcsClient(new $OpenApiUtil.Config(cfg)));
     }
@@ -233,8 +274,8 @@ class PopCoreFlavour {
 
   client(creds) {
     if (!this.clients.has(creds)) {
-      const [accessKeyId, accessKeySecret] = CREDS[creds];
-      this.clients.set(creds, new RPCClient({ accessKeyId, accessKeySecret, endpoint: this.endpoint, apiVersion: '2014-05-26' }));
+      // with a token: a SecurityToken parameter
+      this.clients.set(creds, new RPCClient({ ...credentialOptions(creds), endpoint: this.endpoint, apiVersion: '2014-05-26' }));
     }
     return this.clients.get(creds);
   }

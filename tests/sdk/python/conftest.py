@@ -28,7 +28,7 @@ REGION = "cn-hangzhou"
 UUID_RE = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
 
 # --------------------------------------------------------------------------- fixture data
-# name -> (AccessKeyId, secret); all from fixtures/default.json
+# name -> (AccessKeyId, secret[, SecurityToken]); all from fixtures/default.json
 CREDS = {
     "default": ("LTAI5tTestAccessKey01", "TestSecret01"),
     "not-whitelisted": ("LTAI5tDemoNotWhitelisted", "DemoSecretNotWhitelisted"),
@@ -44,9 +44,27 @@ CREDS = {
     # not in the fixture / wrong secret: gateway errors
     "unknown-key": ("LTAI5tNoSuchAccessKey00", "Whatever01"),
     "wrong-secret": ("LTAI5tTestAccessKey01", "WrongSecret"),
+    # inactive AccessKey of the default account
+    "inactive-key": ("LTAI5tDemoInactiveKey01", "DemoSecretInactive01"),
+    # STS: root of the default account; root-of-default with a wrong token; expired;
+    # a permanent key presented with a token; RAM user ecs-reader of account 1000000000000108
+    "sts-root": ("STS.DemoDefaultRoot01", "DemoSecretStsRoot01", "CAIDemoSecurityTokenRoot01"),
+    "sts-wrong-token": ("STS.DemoDefaultRoot01", "DemoSecretStsRoot01", "CAIWrongToken"),
+    "sts-expired": ("STS.DemoExpired01", "DemoSecretStsExpired01", "CAIDemoSecurityTokenExpired01"),
+    "permanent-with-token": ("LTAI5tTestAccessKey01", "TestSecret01", "CAIDemoSecurityTokenRoot01"),
+    "sts-ram-reader": ("STS.DemoRamReader01", "DemoSecretStsRamReader01",
+                       "CAIDemoSecurityTokenRamReader01"),
 }
 
+
+def creds_of(name: str) -> tuple[str, str, str | None]:
+    """(AccessKeyId, secret, SecurityToken or None) of a CREDS entry."""
+    ak, sk, *token = CREDS[name]
+    return ak, sk, (token[0] if token else None)
+
+
 DEFAULT_ACCOUNT_ID = "1234567890123456"
+RAM_OWNER_ID = "1000000000000108"  # the demo RAM account (ecs-admin, ecs-reader)
 KEY_HZ = "key-hzz65e1c1f1wh3ka4wq4e"
 KEY_HZ_ARN = f"acs:kms:cn-hangzhou:{DEFAULT_ACCOUNT_ID}:key/{KEY_HZ}"
 KEY_SH = "key-shh2c6ns1d8ah1s5r1jpq"
@@ -128,17 +146,41 @@ ERROR_CASES += [
      MSG_FORBIDDEN_RAM),
     ("ram-reader-enable", "ram-ecs-reader", "EnableDiskEncryptionByDefault",
      {"RegionId": REGION}, 403, "Forbidden.RAM", MSG_FORBIDDEN_RAM),
+    ("sts-ram-reader-enable", "sts-ram-reader", "EnableDiskEncryptionByDefault",
+     {"RegionId": REGION}, 403, "Forbidden.RAM", MSG_FORBIDDEN_RAM),
     ("bad-accept-language", "default", "DescribeRegions", {"AcceptLanguage": "fr-FR"}, 404,
      "InvalidAcceptLanguage.NotFound",
      "Only Chinese (zh-CN), English (en-US), and Japanese (ja) are allowed."),
 ]
 ERROR_IDS = [c[0] for c in ERROR_CASES]
 
-# For Forbidden.RAM rows: the AccessDeniedDetail expected in the body.
+# For Forbidden.RAM rows: (AuthAction, AuthPrincipalDisplayName) expected in AccessDeniedDetail.
 RAM_DETAIL = {
-    "ram-admin-modify": "ecs:ModifyDiskDefaultKMSKeyId",
-    "ram-reader-enable": "ecs:EnableDiskEncryptionByDefault",
+    "ram-admin-modify": ("ecs:ModifyDiskDefaultKMSKeyId", "ecs-admin"),
+    "ram-reader-enable": ("ecs:EnableDiskEncryptionByDefault", "ecs-reader"),
+    "sts-ram-reader-enable": ("ecs:EnableDiskEncryptionByDefault", "ecs-reader"),
 }
+
+MSG_TOKEN_MISMATCH = "Specified SecurityToken mismatch with the AccessKey."
+
+# Authentication failures (wire.md section 2), each sent with every action in AUTH_ACTIONS:
+# (id, creds, status, code, message). The gateway rejects before any action logic runs.
+AUTH_ERROR_CASES = [
+    ("sts-wrong-token", "sts-wrong-token", 400, "InvalidSecurityToken.Mismatch",
+     MSG_TOKEN_MISMATCH),
+    ("sts-expired", "sts-expired", 400, "InvalidSecurityToken.Expired",
+     "Specified SecurityToken is expired."),
+    ("permanent-key-with-token", "permanent-with-token", 400, "InvalidSecurityToken.Mismatch",
+     MSG_TOKEN_MISMATCH),
+    ("inactive-key", "inactive-key", 403, "Forbidden.AccessKeyDisabled",
+     "The AccessKey is disabled."),
+]
+# a state-changing action of the default account (checked unchanged afterwards) and one
+# without RegionId
+AUTH_ACTIONS = [
+    ("EnableDiskEncryptionByDefault", {"RegionId": REGION}),
+    ("DescribeRegions", {"AcceptLanguage": "en-US"}),
+]
 
 
 # --------------------------------------------------------------------------- SDK adapters
@@ -174,9 +216,11 @@ class TeaFlavour:
             from alibabacloud_ecs20140526.client import Client
             from alibabacloud_tea_openapi.models import Config
 
-            ak, sk = CREDS[creds]
+            ak, sk, token = creds_of(creds)
             kw = dict(access_key_id=ak, access_key_secret=sk, region_id=REGION,
                       endpoint=self.endpoint, protocol="http")
+            if token is not None:  # V3: x-acs-security-token header; V2: SecurityToken param
+                kw["security_token"] = token
             if self.signature_algorithm:
                 kw["signature_algorithm"] = self.signature_algorithm
             self._clients[creds] = Client(Config(**kw))
@@ -225,10 +269,15 @@ class CoreFlavour:
     def client(self, creds: str, region: str | None = REGION):
         key = (creds, region)
         if key not in self._clients:
+            from aliyunsdkcore.auth.credentials import StsTokenCredential
             from aliyunsdkcore.client import AcsClient
 
-            ak, sk = CREDS[creds]
-            self._clients[key] = AcsClient(ak, sk, region)
+            ak, sk, token = creds_of(creds)
+            if token is None:
+                self._clients[key] = AcsClient(ak, sk, region)
+            else:  # SecurityToken query parameter
+                self._clients[key] = AcsClient(
+                    region_id=region, credential=StsTokenCredential(ak, sk, token))
         return self._clients[key]
 
     def call(self, action: str, params: dict, creds: str = "default",
@@ -253,6 +302,27 @@ class CoreFlavour:
             raise SdkError(e.get_error_code(), e.get_http_status(), e.get_error_msg(),
                            e.get_request_id(), None, e) from None
         return json.loads(raw)
+
+
+class Recorder:
+    """Calls the SDK and checks what every successful response must hold."""
+
+    def __init__(self, sdk, creds="default"):
+        self.sdk = sdk
+        self.creds = creds
+        self.request_ids = []
+
+    def __call__(self, action, **params):
+        body = self.sdk.call(action, params, self.creds)
+        assert isinstance(body, dict), body
+        assert "Code" not in body, body
+        rid = body.get("RequestId")
+        assert rid and UUID_RE.match(rid), body
+        self.request_ids.append(rid)
+        return body
+
+    def assert_unique_ids(self):
+        assert len(set(self.request_ids)) == len(self.request_ids), self.request_ids
 
 
 # --------------------------------------------------------------------------- server

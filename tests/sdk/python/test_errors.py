@@ -2,9 +2,7 @@
 
 import pytest
 
-from conftest import ERROR_CASES, ERROR_IDS, RAM_DETAIL, UUID_RE, SdkError
-
-RAM_OWNER_ID = "1000000000000108"
+from conftest import ERROR_CASES, ERROR_IDS, RAM_DETAIL, RAM_OWNER_ID, UUID_RE, SdkError
 
 
 def _call_expecting_error(sdk, case_id, creds, action, params):
@@ -38,8 +36,10 @@ def test_documented_error(sdk, case_id, creds, action, params, status, code, mes
     if code == "Forbidden.RAM" and err.data is not None:
         detail = err.data.get("AccessDeniedDetail")
         assert isinstance(detail, dict), err.data
-        assert detail.get("AuthAction") == RAM_DETAIL[case_id]
+        auth_action, user_name = RAM_DETAIL[case_id]
+        assert detail.get("AuthAction") == auth_action
         assert detail.get("AuthPrincipalType") == "SubUser"
+        assert detail.get("AuthPrincipalDisplayName") == user_name
         assert str(detail.get("AuthPrincipalOwnerId")) == RAM_OWNER_ID
         assert detail.get("NoPermissionType") == "ImplicitDeny"
         # tea also lifts it onto the exception

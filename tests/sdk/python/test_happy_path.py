@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import KEY_HZ, KEY_HZ_ARN, KEY_SH, REGION, UUID_RE
+from conftest import KEY_HZ, KEY_HZ_ARN, KEY_SH, REGION, Recorder
 
 FIXTURE_KEYS = {
     KEY_HZ, KEY_SH, "key-hzz0disabled0000000001", "key-hzz1unauthorized000001",
@@ -17,27 +17,6 @@ REGION_IDS = [
     "ap-northeast-2", "ap-south-1", "us-west-1", "us-east-1", "eu-central-1", "eu-west-1",
     "me-east-1", "me-central-1",
 ]
-
-
-class Recorder:
-    """Calls the SDK and checks what every successful response must hold."""
-
-    def __init__(self, sdk, creds="default"):
-        self.sdk = sdk
-        self.creds = creds
-        self.request_ids = []
-
-    def __call__(self, action, **params):
-        body = self.sdk.call(action, params, self.creds)
-        assert isinstance(body, dict), body
-        assert "Code" not in body, body
-        rid = body.get("RequestId")
-        assert rid and UUID_RE.match(rid), body
-        self.request_ids.append(rid)
-        return body
-
-    def assert_unique_ids(self):
-        assert len(set(self.request_ids)) == len(self.request_ids), self.request_ids
 
 
 def test_default_encryption_lifecycle(sdk):
