@@ -3,11 +3,14 @@
 //! the API's own envelope).
 
 use crate::auth::{AuthMode, NonceCache};
+use crate::faults::Faults;
 use crate::ids::Ids;
+use crate::journal::Journal;
 use crate::store::Store;
 use crate::store::model::StateDocument;
 use crate::{admin, rpc};
 use axum::Router;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -15,6 +18,8 @@ use tokio::sync::Semaphore;
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// RPC requests handled at once; past it, `ServiceUnavailable` (`wire.md` §1).
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
+/// Requests the journal keeps by default (`control-plane.md` §4).
+pub const DEFAULT_JOURNAL_CAPACITY: usize = 1000;
 
 /// Runtime settings the pipeline reads.
 #[derive(Debug, Clone)]
@@ -23,6 +28,14 @@ pub struct Settings {
     pub default_region: String,
     pub body_limit: usize,
     pub max_in_flight: usize,
+    /// `--admin-token`: required as `Authorization: Bearer …` on admin calls but health.
+    pub admin_token: Option<String>,
+    /// `--journal-capacity`: how many requests the journal keeps.
+    pub journal_capacity: usize,
+    /// `--seed`: generated values come from a generator seeded with it.
+    pub seed: Option<u64>,
+    /// `--state-file`: where every change is written.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -32,6 +45,10 @@ impl Default for Settings {
             default_region: "cn-hangzhou".to_owned(),
             body_limit: DEFAULT_BODY_LIMIT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            admin_token: None,
+            journal_capacity: DEFAULT_JOURNAL_CAPACITY,
+            seed: None,
+            state_file: None,
         }
     }
 }
@@ -44,17 +61,21 @@ pub struct App {
     pub in_flight: Arc<Semaphore>,
     /// Nonces seen under `--auth strict`.
     pub nonces: NonceCache,
+    pub journal: Journal,
+    pub faults: Faults,
 }
 
 impl App {
     /// An application over `state` (already validated), which is also what reset returns to.
     pub fn new(state: StateDocument, settings: Settings) -> Arc<Self> {
-        let ids = Arc::new(Ids);
+        let ids = Arc::new(settings.seed.map_or_else(Ids::default, Ids::seeded));
         Arc::new(Self {
-            store: Store::new(state, ids.clone()),
+            store: Store::new(state, ids.clone(), settings.state_file.clone()),
             ids,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
             nonces: NonceCache::default(),
+            journal: Journal::new(settings.journal_capacity),
+            faults: Faults::new(settings.seed),
             settings,
         })
     }
@@ -63,7 +84,7 @@ impl App {
 /// The router used by `main` and by the tests.
 pub fn build(app: Arc<App>) -> Router {
     Router::new()
-        .nest("/_emulator", admin::router())
+        .nest("/_emulator", admin::router(app.clone()))
         .fallback(rpc::handle)
         .with_state(app)
 }

@@ -1,21 +1,57 @@
 //! Generated identifiers: request ids and KMS key ids. One place, so that `--seed` can make
 //! every generated value deterministic when the control plane gains it.
 
-use crate::store::model::{KeyId, RegionId};
+use crate::store::model::{AccessKeyId, AccountId, KeyId, RegionId};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::sync::Mutex;
 use uuid::Uuid;
 
-/// The source of generated identifiers. Random today (thread-local ChaCha via `uuid`'s
-/// `fast-rng`); a seeded source slots in here without touching callers.
+/// The source of generated identifiers: request ids, key ids, account ids and AccessKeys.
+/// Random by default; with `--seed` every value comes from one seeded generator, so the same
+/// requests, in the same order, get the same values.
 #[derive(Debug, Default)]
-pub struct Ids;
+pub struct Ids {
+    seeded: Option<Mutex<StdRng>>,
+}
 
-const KEY_ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+const LOWER_ALPHANUMERIC: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 impl Ids {
+    /// Values from a generator seeded with `seed`.
+    pub fn seeded(seed: u64) -> Self {
+        Self {
+            seeded: Some(Mutex::new(StdRng::seed_from_u64(seed))),
+        }
+    }
+
+    fn fill(&self, bytes: &mut [u8]) {
+        match &self.seeded {
+            Some(rng) => rng
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .fill_bytes(bytes),
+            None => rand::rng().fill_bytes(bytes),
+        }
+    }
+
+    fn text(&self, alphabet: &[u8], length: usize) -> String {
+        let mut bytes = vec![0u8; length];
+        self.fill(&mut bytes);
+        bytes
+            .iter()
+            .map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()]))
+            .collect()
+    }
+
     /// A fresh `RequestId`: an uppercase UUID, `8-4-4-4-12`.
     pub fn request_id(&self) -> String {
+        let mut bytes = [0u8; 16];
+        self.fill(&mut bytes);
         let mut buffer = Uuid::encode_buffer();
-        Uuid::new_v4()
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
             .hyphenated()
             .encode_upper(&mut buffer)
             .to_owned()
@@ -24,16 +60,19 @@ impl Ids {
     /// A fresh key id in the documented shape: `key-`, a 3-letter region code, 21 lowercase
     /// alphanumerics (`kms.md`).
     pub fn key_id(&self, region: &RegionId) -> KeyId {
-        let mut id = String::with_capacity(28);
-        id.push_str("key-");
-        id.push_str(&region_code(region.as_str()));
-        let random = [*Uuid::new_v4().as_bytes(), *Uuid::new_v4().as_bytes()];
-        for byte in random.iter().flatten().take(21) {
-            id.push(char::from(
-                KEY_ALPHABET[usize::from(*byte) % KEY_ALPHABET.len()],
-            ));
-        }
-        KeyId(id)
+        let code = region_code(region.as_str());
+        KeyId(format!("key-{code}{}", self.text(LOWER_ALPHANUMERIC, 21)))
+    }
+
+    /// A fresh 16-digit account id.
+    pub fn account_id(&self) -> AccountId {
+        AccountId(format!("1{}", self.text(b"0123456789", 15)))
+    }
+
+    /// A fresh AccessKey pair: `LTAI5t` + 18 alphanumerics, and a 30-character secret.
+    pub fn access_key(&self) -> (AccessKeyId, String) {
+        let id = AccessKeyId(format!("LTAI5t{}", self.text(ALPHANUMERIC, 18)));
+        (id, self.text(ALPHANUMERIC, 30))
     }
 }
 
@@ -85,7 +124,7 @@ mod tests {
 
     #[test]
     fn request_ids_are_uppercase_uuids_and_fresh() {
-        let ids = Ids;
+        let ids = Ids::default();
         let (a, b) = (ids.request_id(), ids.request_id());
         assert_ne!(a, b);
         let groups: Vec<usize> = a.split('-').map(str::len).collect();
@@ -98,7 +137,8 @@ mod tests {
 
     #[test]
     fn key_ids_have_the_documented_shape() {
-        let id = Ids.key_id(&RegionId("cn-hangzhou".into())).0;
+        let ids = Ids::default();
+        let id = ids.key_id(&RegionId("cn-hangzhou".into())).0;
         assert_eq!(id.len(), 4 + 3 + 21);
         assert!(id.starts_with("key-hzz"));
         assert!(
@@ -107,10 +147,28 @@ mod tests {
                 .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
         );
         assert!(
-            Ids.key_id(&RegionId("eu-central-1".into()))
+            ids.key_id(&RegionId("eu-central-1".into()))
                 .0
                 .starts_with("key-cen")
         );
-        assert!(Ids.key_id(&RegionId("x-1".into())).0.starts_with("key-xxx"));
+        assert!(ids.key_id(&RegionId("x-1".into())).0.starts_with("key-xxx"));
+    }
+
+    #[test]
+    fn a_seed_makes_every_value_repeat() {
+        let draw = |ids: &Ids| {
+            let region = RegionId("cn-hangzhou".into());
+            (
+                ids.request_id(),
+                ids.key_id(&region),
+                ids.account_id(),
+                ids.access_key(),
+            )
+        };
+        let (a, b) = (Ids::seeded(7), Ids::seeded(7));
+        assert_eq!(draw(&a), draw(&b));
+        assert_ne!(draw(&a), draw(&Ids::seeded(8)));
+        let (account, (key, secret)) = (a.account_id(), a.access_key());
+        assert_eq!((account.0.len(), key.0.len(), secret.len()), (16, 24, 30));
     }
 }

@@ -16,7 +16,9 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod faults;
 pub mod ids;
+pub mod journal;
 pub mod protocol;
 pub mod rpc;
 pub mod store;
@@ -25,6 +27,26 @@ pub mod telemetry;
 /// The built-in default fixture (`fixtures/default.json`), compiled in so the binary needs no
 /// files beside it.
 pub const DEFAULT_FIXTURE: &str = include_str!("../fixtures/default.json");
+
+/// The state to start from: the state file if it exists (a corrupt one stops the start, and is
+/// never overwritten), else the fixture.
+pub fn load_state(
+    state_file: Option<&std::path::Path>,
+    fixtures: Option<&std::path::Path>,
+) -> Result<store::model::StateDocument, String> {
+    match state_file {
+        Some(path) if path.exists() => {
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            store::parse_document(&bytes).map_err(|e| {
+                format!(
+                    "state file {} is not a valid state document ({e}); refusing to start and leaving it untouched",
+                    path.display()
+                )
+            })
+        }
+        _ => load_fixture(fixtures),
+    }
+}
 
 /// Loads the boot state: `path` if given, else the built-in fixture; validated, with the JSON
 /// path of any error.

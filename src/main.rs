@@ -4,7 +4,7 @@ use clap::Parser;
 use ecs_emulator::app::{self, App, Settings};
 use ecs_emulator::auth::AuthMode;
 use ecs_emulator::config::Config;
-use ecs_emulator::{load_fixture, telemetry};
+use ecs_emulator::{load_state, telemetry};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -22,7 +22,7 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let state = load_fixture(config.fixtures.as_deref())?;
+    let state = load_state(config.state_file.as_deref(), config.fixtures.as_deref())?;
     if !state
         .regions
         .iter()
@@ -41,16 +41,28 @@ async fn serve(config: Config) -> Result<(), String> {
     let settings = Settings {
         auth: config.auth,
         default_region: config.default_region,
+        admin_token: config.admin_token,
+        journal_capacity: config.journal_capacity,
+        seed: config.seed,
+        state_file: config.state_file,
         ..Settings::default()
     };
     let (accounts, regions) = (state.accounts.len(), state.regions.len());
-    let router = app::build(App::new(state, settings));
+    let app = App::new(state, settings);
+    app.store
+        .persist()
+        .await
+        .map_err(|_| "cannot write the state file (see the log)".to_owned())?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    if !address.ip().is_loopback() && app.settings.admin_token.is_none() {
+        tracing::warn!(%address, "listening beyond loopback without --admin-token: anyone who can reach it can change its state");
+    }
+    let router = app::build(app);
     tracing::info!(%address, accounts, regions, "ecs-emulator listening on http://{address}");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

@@ -6,43 +6,69 @@
 //! 3. route by (Version, Action)
 //! 4. authenticate
 //! 5. authorize (RAM)
-//! 6. injected faults — arrive with the control plane
-//! 7. the action's parameter checks, then 8. its state checks and write
-//! 9. encode, in the request's format, with a fresh `RequestId`
+//! 6. injected faults
+//! 7. the action's parameter checks, then 8. its state checks and write (then the state
+//!    file, before the answer)
+//! 9. encode, in the request's format, with a fresh `RequestId`; journal and log it
 
 use crate::actions::{self, Action, Context, Output, Product};
 use crate::app::App;
 use crate::auth;
 use crate::error::{ApiError, ErrorCode};
-use crate::protocol::{Format, Scheme, encode, parse};
+use crate::faults::Call;
+use crate::journal::{self, Entry, SignatureReport};
+use crate::protocol::{Format, RpcRequest, Scheme, encode, parse};
+use crate::store::Principal;
 use axum::extract::{Request, State};
 use axum::http::Method;
+use axum::http::request::Parts;
 use axum::response::Response;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// What the pipeline learned about a request, for its answer and its log line.
+/// What the pipeline learned about a request, for its answer, its log line and the journal.
 struct Exchange {
     format: Format,
-    product: Product,
-    /// The region a KMS error names in its `HostId`.
+    product: Option<Product>,
+    /// The region a KMS request addresses, and its error `HostId` names.
     kms_region: String,
+    version: Option<String>,
     action: Option<Action>,
-    caller: Option<String>,
+    access_key_id: Option<String>,
+    account_id: Option<String>,
+    principal: Option<String>,
+    params: BTreeMap<String, String>,
+    unread: Vec<String>,
+    signature: SignatureReport,
+    fault_id: Option<String>,
 }
 
 /// Answers one RPC request.
 pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let started = Instant::now();
+    let received_at = crate::ids::now_text();
     let request_id = app.ids.request_id();
     let (parts, body) = request.into_parts();
+    let method = parts.method.to_string();
     let scheme = Scheme::of(&parts.headers);
     let mut exchange = Exchange {
         format: Format::hint(parts.uri.query(), scheme),
-        product: Product::Ecs,
+        product: None,
         kms_region: app.settings.default_region.clone(),
+        version: None,
         action: None,
-        caller: None,
+        access_key_id: None,
+        account_id: None,
+        principal: None,
+        params: BTreeMap::new(),
+        unread: Vec::new(),
+        signature: SignatureReport {
+            scheme: scheme.name(),
+            verdict: "skipped",
+            string_to_sign: None,
+        },
+        fault_id: None,
     };
     let result = pipeline(&app, parts, body, &mut exchange).await;
     let response = match &result {
@@ -51,27 +77,49 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         }
         Err(error) => encode::error(
             exchange.format,
-            exchange.product,
+            exchange.product.unwrap_or(Product::Ecs),
             &exchange.kms_region,
             &request_id,
             error,
         ),
     };
+    let latency_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let code = result.as_ref().err().map(|e| e.wire().to_owned());
+    let status = response.status().as_u16();
     tracing::info!(
         request_id,
         action = exchange.action.map_or("-", Action::wire_name),
-        caller = exchange.caller.as_deref().unwrap_or("-"),
-        status = response.status().as_u16(),
-        code = result.as_ref().err().map_or("-", |e| e.code.wire()),
-        latency_us = started.elapsed().as_micros() as u64,
+        caller = exchange.principal.as_deref().unwrap_or("-"),
+        status,
+        code = code.as_deref().unwrap_or("-"),
+        latency_us = latency_micros,
         "rpc"
     );
+    app.journal.push(Entry {
+        request_id,
+        received_at,
+        method,
+        product: exchange.product.map(Product::name),
+        version: exchange.version,
+        action: exchange.action.map(|a| a.wire_name().to_owned()),
+        access_key_id: exchange.access_key_id,
+        account_id: exchange.account_id,
+        principal: exchange.principal,
+        params: exchange.params,
+        unread_params: exchange.unread,
+        signature: exchange.signature,
+        fault_id: exchange.fault_id,
+        http_status: status,
+        code,
+        latency_micros,
+    });
     response
 }
 
+/// Steps 1–2, then the rest on the decoded request.
 async fn pipeline(
     app: &App,
-    parts: axum::http::request::Parts,
+    parts: Parts,
     body: axum::body::Body,
     exchange: &mut Exchange,
 ) -> Result<(Action, Output), ApiError> {
@@ -93,41 +141,99 @@ async fn pipeline(
     let body = parse::read_body(&parts.headers, body, app.settings.body_limit).await?;
     let request = parse::decode(parts.method, parts.headers, parts.uri.query(), body)?;
     exchange.format = request.format;
+    let pairs = request.params.pairs().iter();
+    exchange.params = journal::redacted_params(pairs.map(|(n, v)| (n.as_str(), v.as_str())));
     request.params.mark_read(auth::PROTOCOL_PARAMS);
 
+    let result = decoded(app, &request, exchange).await;
+    exchange.unread = request
+        .params
+        .unread()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    result
+}
+
+/// Steps 3–8 on a decoded request.
+async fn decoded(
+    app: &App,
+    request: &RpcRequest,
+    exchange: &mut Exchange,
+) -> Result<(Action, Output), ApiError> {
     // 3. Route.
-    let (product, name) = actions::requested_product(&request)?;
-    exchange.product = product;
+    exchange.access_key_id = auth::presented_access_key_id(request);
+    let (product, version, name) = actions::requested(request)?;
+    exchange.product = Some(product);
+    exchange.version = Some(version.clone());
     if product == Product::Kms {
-        exchange.kms_region = kms_region(&request).unwrap_or_else(|| exchange.kms_region.clone());
+        exchange.kms_region = kms_region(request).unwrap_or_else(|| exchange.kms_region.clone());
     }
     let action = actions::route(product, &name)?;
     exchange.action = Some(action);
 
     // 4. Authenticate.
     let world = app.store.world();
-    let caller = auth::authenticate(app.settings.auth, &world, &app.nonces, &request)?;
-    exchange.caller = Some(match &caller.principal {
-        crate::store::Principal::Root => caller.account_id.to_string(),
-        crate::store::Principal::RamUser { name, .. } => format!("{}/{name}", caller.account_id),
+    let caller = auth::authenticate(
+        app.settings.auth,
+        &world,
+        &app.nonces,
+        request,
+        &mut exchange.signature,
+    )?;
+    exchange.account_id = Some(caller.account_id.to_string());
+    exchange.principal = Some(match &caller.principal {
+        Principal::Root => "root".to_owned(),
+        Principal::RamUser { name, .. } => name.clone(),
     });
 
     // 5. Authorize.
     auth::authorize(&caller, action)?;
 
-    // 6. Faults: none yet. 7–8. Parse and apply.
+    // 6. Injected faults.
+    let region_id = match product {
+        Product::Ecs => request
+            .params
+            .pairs()
+            .iter()
+            .find(|(n, _)| n == "RegionId")
+            .map(|(_, v)| v.as_str()),
+        Product::Kms => Some(exchange.kms_region.as_str()),
+    };
+    let call = Call {
+        action: action.wire_name(),
+        version: &version,
+        region_id,
+        access_key_id: exchange.access_key_id.as_deref(),
+        account_id: caller.account_id.as_str(),
+    };
+    if let Some(firing) = app.faults.check(&call) {
+        exchange.fault_id = Some(firing.fault_id);
+        if !firing.latency.is_zero() {
+            tokio::time::sleep(firing.latency).await;
+        }
+        if let Some(error) = firing.error {
+            return Err(error);
+        }
+    }
+
+    // 7–8. Parse and apply; a change reaches the state file before the answer.
     let context = Context {
         world: &world,
         caller: &caller,
         kms_region: &exchange.kms_region,
     };
-    let output = actions::run(action, &context, &request.params)?;
-    Ok((action, output))
+    let before = app.store.mutations();
+    let output = actions::run(action, &context, &request.params);
+    if app.store.mutations() != before {
+        app.store.persist().await?;
+    }
+    Ok((action, output?))
 }
 
 /// KMS takes its region from the request's `RegionId`, else a V4 credential scope (the real
 /// service reads it from the host name), else the server's default (`wire.md` §1).
-fn kms_region(request: &crate::protocol::RpcRequest) -> Option<String> {
+fn kms_region(request: &RpcRequest) -> Option<String> {
     request
         .params
         .optional("RegionId")

@@ -13,6 +13,82 @@ use crate::protocol::Params;
 use crate::store::AccountTx;
 use crate::store::model::{KeyId, KeyState, KmsKey, RegionId};
 
+/// The state checks of each action, for `/_emulator/coverage`: (code, how to reach it).
+const REGION_CHECKS: [(ErrorCode, &str); 2] = [
+    (
+        ErrorCode::RegionIdNotExists,
+        "RegionId of a region not in the catalogue",
+    ),
+    (
+        ErrorCode::RegionNotSupport,
+        "a region with defaultEncryptionSupported false",
+    ),
+];
+const ACCOUNT_CHECKS: [(ErrorCode, &str); 3] = [
+    (
+        ErrorCode::UserNotInTheWhiteList,
+        "an account with diskWhitelisted false",
+    ),
+    (
+        ErrorCode::KmsServiceNotOpen,
+        "an account with kmsServiceOpen false",
+    ),
+    (
+        ErrorCode::EncryptedKmsNotEnabled,
+        "regionSettings.<region>.kmsEnabled false",
+    ),
+];
+const KEY_CHECKS: [(ErrorCode, &str); 3] = [
+    (
+        ErrorCode::KmsKeyIdNotFound,
+        "a KMSKeyId that names no key of the account in the region",
+    ),
+    (
+        ErrorCode::KmsUnauthorized,
+        "ecsKmsRoleGranted false, or a key with ecsAuthorized false",
+    ),
+    (
+        ErrorCode::CmkNotEnabled,
+        "a key that is Disabled, PendingDeletion or PendingImport",
+    ),
+];
+const NOT_CONFIGURED: (ErrorCode, &str) = (
+    ErrorCode::DefaultEncryptionNotFound,
+    "regionSettings.<region>.defaultEncryption.enabled false",
+);
+
+/// (code, how) for each state check `action` makes, in check order.
+pub fn checks(action: super::Action) -> Vec<(ErrorCode, &'static str)> {
+    use super::Action::*;
+    let mut checks = vec![REGION_CHECKS[0]];
+    match action {
+        DescribeDiskEncryptionByDefaultStatus | DescribeDiskDefaultKmsKeyId => {}
+        DisableDiskEncryptionByDefault => {
+            checks.extend([REGION_CHECKS[1], ACCOUNT_CHECKS[0], NOT_CONFIGURED]);
+        }
+        EnableDiskEncryptionByDefault => {
+            checks.extend(REGION_CHECKS[1..].iter().chain(&ACCOUNT_CHECKS).copied());
+            checks.push((
+                ErrorCode::DefaultEncryptionAlreadyEnabled,
+                "regionSettings.<region>.defaultEncryption.enabled true",
+            ));
+            checks.extend(&KEY_CHECKS[1..]);
+        }
+        ModifyDiskDefaultKmsKeyId | ResetDiskDefaultKmsKeyId => {
+            checks.extend(REGION_CHECKS[1..].iter().chain(&ACCOUNT_CHECKS).copied());
+            checks.push(NOT_CONFIGURED);
+            let keys = if action == ModifyDiskDefaultKmsKeyId {
+                &KEY_CHECKS[..]
+            } else {
+                &KEY_CHECKS[1..2]
+            };
+            checks.extend(keys);
+        }
+        _ => return Vec::new(),
+    }
+    checks
+}
+
 /// Which of the gate checks (R1–A3) an action is subject to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gates {

@@ -29,6 +29,14 @@ impl Product {
         }
     }
 
+    /// `Ecs` or `Kms`, as the journal and coverage name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Product::Ecs => "Ecs",
+            Product::Kms => "Kms",
+        }
+    }
+
     /// The prefix of RAM action names (`ecs:ModifyDiskDefaultKMSKeyId`).
     pub fn ram_namespace(self) -> &'static str {
         match self {
@@ -145,6 +153,33 @@ impl Action {
         self == Action::ModifyDiskDefaultKmsKeyId
     }
 
+    /// (code, how to reach it) for each state check the action makes, in check order.
+    pub fn checks(self) -> Vec<(ErrorCode, &'static str)> {
+        match self {
+            Action::DescribeRegions => vec![(
+                ErrorCode::InvalidAcceptLanguage,
+                "AcceptLanguage other than zh-CN, en-US or ja",
+            )],
+            Action::EnableDiskEncryptionByDefault
+            | Action::DisableDiskEncryptionByDefault
+            | Action::DescribeDiskEncryptionByDefaultStatus
+            | Action::ModifyDiskDefaultKmsKeyId
+            | Action::ResetDiskDefaultKmsKeyId
+            | Action::DescribeDiskDefaultKmsKeyId => disk_encryption::checks(self),
+            Action::KmsCreateKey
+            | Action::KmsDescribeKey
+            | Action::KmsListKeys
+            | Action::KmsEnableKey
+            | Action::KmsDisableKey
+            | Action::KmsScheduleKeyDeletion
+            | Action::KmsCancelKeyDeletion
+            | Action::KmsCreateAlias
+            | Action::KmsDeleteAlias
+            | Action::KmsListAliases
+            | Action::KmsDescribeRegions => kms::checks(self),
+        }
+    }
+
     fn lookup(product: Product, name: &str) -> Option<Self> {
         Action::ALL
             .iter()
@@ -156,14 +191,14 @@ impl Action {
 /// Where a request says which product it is for: its API version (`wire.md` §1). V2 carries
 /// `Version`/`Action` as signed parameters, which win; V3/V4 carry them in `x-acs-*` headers.
 /// Either falls back to the other place.
-pub fn requested_product(request: &RpcRequest) -> Result<(Product, String), ApiError> {
+pub fn requested(request: &RpcRequest) -> Result<(Product, String, String), ApiError> {
     let action = routing_value(request, "Action", "x-acs-action")?
         .ok_or_else(|| ApiError::missing("Action"))?;
     let version = routing_value(request, "Version", "x-acs-version")?
         .ok_or_else(|| ApiError::missing("Version"))?;
     let product =
         Product::from_version(&version).ok_or_else(|| ApiError::new(ErrorCode::InvalidVersion))?;
-    Ok((product, action))
+    Ok((product, version, action))
 }
 
 /// The action `name` of `product`; `InvalidAction.NotFound` when there is none.

@@ -1,15 +1,23 @@
-//! The control plane under `/_emulator/` (`control-plane.md` §2): health, the whole state,
-//! reset. Bodies are JSON; every failure is `{"error": "…"}` with a 4xx status, never the
-//! framework's plain-text rejection.
+//! The control plane under `/_emulator/` (`control-plane.md` §2). Bodies are JSON; every
+//! failure is `{"error": "…"}` with a 4xx status — an unknown path, a wrong method, a body
+//! that is not JSON or too large — never the framework's plain-text rejection. With
+//! `--admin-token`, every call but `health` needs `Authorization: Bearer <token>`.
+
+mod accounts;
+mod coverage;
+mod observe;
+mod state;
 
 use crate::app::App;
-use crate::store::parse_document;
+use crate::store::ControlError;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{OriginalUri, State};
-use axum::http::StatusCode;
+use axum::extract::{OriginalUri, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
+use serde::de::DeserializeOwned;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -18,20 +26,143 @@ pub const ADMIN_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 type Shared = State<Arc<App>>;
 
-pub fn router() -> Router<Arc<App>> {
+pub fn router(app: Arc<App>) -> Router<Arc<App>> {
+    let not_allowed = || method_not_allowed;
     Router::new()
-        .route("/health", get(health).fallback(method_not_allowed))
+        .route("/health", get(state::health).fallback(not_allowed()))
         .route(
             "/state",
-            get(get_state).put(put_state).fallback(method_not_allowed),
+            get(state::get_state)
+                .put(state::put_state)
+                .fallback(not_allowed()),
         )
-        .route("/reset", post(reset).fallback(method_not_allowed))
+        .route("/reset", post(state::reset).fallback(not_allowed()))
+        .route("/accounts", post(accounts::create).fallback(not_allowed()))
+        .route(
+            "/accounts/{account_id}",
+            get(accounts::read)
+                .put(accounts::replace)
+                .patch(accounts::merge)
+                .delete(accounts::delete)
+                .fallback(not_allowed()),
+        )
+        .route(
+            "/accounts/{account_id}/kms-keys/{key_id}",
+            patch(accounts::patch_key).fallback(not_allowed()),
+        )
+        .route(
+            "/regions/{region_id}",
+            patch(accounts::patch_region).fallback(not_allowed()),
+        )
+        .route(
+            "/snapshots",
+            get(state::list_snapshots).fallback(not_allowed()),
+        )
+        .route(
+            "/snapshots/{name}",
+            post(state::save_snapshot)
+                .delete(state::delete_snapshot)
+                .fallback(not_allowed()),
+        )
+        .route(
+            "/snapshots/{name}/restore",
+            post(state::restore_snapshot).fallback(not_allowed()),
+        )
+        .route(
+            "/faults",
+            post(observe::add_fault)
+                .get(observe::list_faults)
+                .delete(observe::clear_faults)
+                .fallback(not_allowed()),
+        )
+        .route(
+            "/faults/{fault_id}",
+            axum::routing::delete(observe::delete_fault).fallback(not_allowed()),
+        )
+        .route(
+            "/requests",
+            get(observe::list_requests)
+                .delete(observe::clear_requests)
+                .fallback(not_allowed()),
+        )
+        .route("/coverage", get(coverage::coverage).fallback(not_allowed()))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(app, require_token))
+}
+
+/// `--admin-token`: every call but `health` carries `Authorization: Bearer <token>`.
+async fn require_token(State(app): Shared, request: Request, next: Next) -> Response {
+    let Some(token) = &app.settings.admin_token else {
+        return next.run(request).await;
+    };
+    if request.uri().path() == "/health" {
+        return next.run(request).await;
+    }
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if presented.is_some_and(|p| crate::protocol::signature::signatures_equal(p, token)) {
+        next.run(request).await
+    } else {
+        failure(
+            StatusCode::UNAUTHORIZED,
+            "this call needs the admin token: Authorization: Bearer <token>",
+        )
+    }
 }
 
 /// An admin failure: status and the `error` text.
 fn failure(status: StatusCode, error: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": error.into() }))).into_response()
+}
+
+fn refused(error: ControlError) -> Response {
+    match error {
+        ControlError::NotFound(e) => failure(StatusCode::NOT_FOUND, e),
+        ControlError::Invalid(e) => failure(StatusCode::BAD_REQUEST, e),
+        ControlError::Conflict(e) => failure(StatusCode::CONFLICT, e),
+    }
+}
+
+/// Reads a JSON body as `T` (an empty body is JSON `null`), naming the path that is wrong.
+async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, Response> {
+    let bytes = axum::body::to_bytes(body, ADMIN_BODY_LIMIT)
+        .await
+        .map_err(|_| {
+            failure(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body exceeds the admin limit of {ADMIN_BODY_LIMIT} bytes"),
+            )
+        })?;
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        &bytes
+    };
+    let deserializer = &mut serde_json::Deserializer::from_slice(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = if path == "." {
+            format!("body: {inner}")
+        } else {
+            format!("{path}: {inner}")
+        };
+        failure(StatusCode::BAD_REQUEST, message)
+    })
+}
+
+/// After a change: the state file, then `answer`.
+async fn persisted(app: &App, answer: Response) -> Response {
+    match app.store.persist().await {
+        Ok(()) => answer,
+        Err(_) => failure(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the change was made but the state file could not be written (see the log)",
+        ),
+    }
 }
 
 async fn not_found(OriginalUri(uri): OriginalUri) -> Response {
@@ -46,38 +177,4 @@ async fn method_not_allowed(method: axum::http::Method, OriginalUri(uri): Origin
         StatusCode::METHOD_NOT_ALLOWED,
         format!("{method} is not allowed on {}", uri.path()),
     )
-}
-
-async fn health() -> Response {
-    axum::Json(json!({ "status": "ready", "version": env!("CARGO_PKG_VERSION") })).into_response()
-}
-
-async fn get_state(State(app): Shared) -> Response {
-    axum::Json(app.store.dump()).into_response()
-}
-
-/// Replaces the whole state; on any error nothing changes.
-async fn put_state(State(app): Shared, body: Body) -> Response {
-    let bytes = match axum::body::to_bytes(body, ADMIN_BODY_LIMIT).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            return failure(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the body exceeds the admin limit of {ADMIN_BODY_LIMIT} bytes"),
-            );
-        }
-    };
-    match parse_document(&bytes) {
-        Ok(document) => {
-            app.store.replace(document);
-            axum::Json(app.store.dump()).into_response()
-        }
-        Err(error) => failure(StatusCode::BAD_REQUEST, error),
-    }
-}
-
-/// Back to the state loaded at boot.
-async fn reset(State(app): Shared) -> Response {
-    app.store.reset();
-    axum::Json(app.store.dump()).into_response()
 }

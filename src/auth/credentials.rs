@@ -124,6 +124,11 @@ impl<'a> Credentials<'a> {
     /// Step 6: the signature matches, or `SignatureDoesNotMatch` with the server's string to
     /// sign, byte-exact (the old Python SDK compares it with its own).
     pub fn verify(&self, request: &RpcRequest, secret: &str) -> Result<(), ApiError> {
+        self.check(request, secret).1
+    }
+
+    /// As `verify`, also answering the server's string to sign (for the journal).
+    pub fn check(&self, request: &RpcRequest, secret: &str) -> (String, Result<(), ApiError>) {
         let (string_to_sign, expected) = self.expected(request, secret);
         let body_hash_ok = match self.kind {
             Kind::V2 => true,
@@ -133,14 +138,15 @@ impl<'a> Credentials<'a> {
                 .flatten()
                 .is_none_or(|claimed| claimed == v3::hex_sha256(&request.body)),
         };
-        if body_hash_ok && signature::signatures_equal(&expected, self.signature) {
+        let outcome = if body_hash_ok && signature::signatures_equal(&expected, self.signature) {
             Ok(())
         } else {
             Err(ApiError::with(
                 ErrorCode::SignatureDoesNotMatch,
                 &string_to_sign,
             ))
-        }
+        };
+        (string_to_sign, outcome)
     }
 }
 

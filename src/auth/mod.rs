@@ -14,6 +14,7 @@ pub use nonce::NonceCache;
 
 use crate::actions::Action;
 use crate::error::{AccessDeniedDetail, ApiError, ErrorCode};
+use crate::journal::SignatureReport;
 use crate::protocol::signature::{v3, v4};
 use crate::protocol::{RpcRequest, Scheme};
 use crate::store::model::{AccessKeyStatus, Policy};
@@ -86,7 +87,10 @@ pub fn authenticate(
     world: &World,
     nonces: &NonceCache,
     request: &RpcRequest,
+    report: &mut SignatureReport,
 ) -> Result<Identity, ApiError> {
+    report.scheme = request.scheme.name();
+    report.verdict = "skipped";
     if mode == AuthMode::Off {
         return presented_access_key_id(request)
             .and_then(|id| world.identity(&id))
@@ -119,7 +123,10 @@ pub fn authenticate(
     // 5. STS: the token belongs to the AccessKey and has not expired.
     check_security_token(&identity, credentials.security_token, strict.then_some(now))?;
     // 6. The signature.
-    credentials.verify(request, &identity.secret)?;
+    let (string_to_sign, outcome) = credentials.check(request, &identity.secret);
+    report.verdict = if outcome.is_ok() { "ok" } else { "mismatch" };
+    report.string_to_sign = Some(string_to_sign);
+    outcome?;
     // 7. Under strict, a nonce is used once; only a verified request consumes it.
     if strict {
         let (name, nonce) = credentials.nonce;

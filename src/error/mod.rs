@@ -7,12 +7,17 @@ pub use catalogue::ErrorCode;
 use serde::Serialize;
 
 /// A failed call as the client will see it: a catalogued code, its rendered message and, for
-/// `Forbidden.RAM`, the detail object the real gateway adds.
+/// `Forbidden.RAM`, the detail object the real gateway adds. An injected fault may instead
+/// carry a code of its own (`custom`) and ask for `x-acs-retry-after`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub access_denied: Option<Box<AccessDeniedDetail>>,
+    /// A code outside the catalogue, with its HTTP status (fault injection only).
+    pub custom: Option<Box<(String, u16)>>,
+    /// Seconds for the `x-acs-retry-after` header (fault injection only).
+    pub retry_after: Option<u32>,
 }
 
 /// `AccessDeniedDetail` of a `Forbidden.RAM` answer (`wire.md` §3).
@@ -41,6 +46,8 @@ impl ApiError {
             code,
             message: code.render(arg),
             access_denied: None,
+            custom: None,
+            retry_after: None,
         }
     }
 
@@ -62,8 +69,28 @@ impl ApiError {
         }
     }
 
+    /// An error the catalogue does not have, as a fault defines it.
+    pub fn custom(code: &str, status: u16, message: &str) -> Self {
+        Self {
+            message: message.to_owned(),
+            custom: Some(Box::new((code.to_owned(), status))),
+            ..Self::new(ErrorCode::InternalError)
+        }
+    }
+
+    /// The `Code` on the wire.
+    pub fn wire(&self) -> &str {
+        match &self.custom {
+            Some(custom) => &custom.0,
+            None => self.code.wire(),
+        }
+    }
+
     /// The HTTP status of this error.
     pub fn status(&self) -> u16 {
-        self.code.status()
+        match &self.custom {
+            Some(custom) => custom.1,
+            None => self.code.status(),
+        }
     }
 }

@@ -61,7 +61,7 @@ pub fn error(
     request_id: &str,
     error: &ApiError,
 ) -> Response {
-    let code = error.code.wire();
+    let code = error.wire();
     let (host_id, product_name, http_status) = match product {
         Product::Ecs => ("ecs.aliyuncs.com".to_owned(), "Ecs", None),
         Product::Kms => (
@@ -83,7 +83,13 @@ pub fn error(
         access_denied_detail: error.access_denied.as_deref(),
     };
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    respond(status, format, "Error", request_id, &body)
+    let mut response = respond(status, format, "Error", request_id, &body);
+    if let Some(seconds) = error.retry_after {
+        response
+            .headers_mut()
+            .insert("x-acs-retry-after", HeaderValue::from(seconds));
+    }
+    response
 }
 
 fn respond<T: Serialize>(

@@ -3,7 +3,7 @@
 //! can list the ones nothing used.
 
 use crate::error::ApiError;
-use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One decoded `name=value` pair.
 pub type Pair = (String, String);
@@ -66,7 +66,8 @@ fn has_forbidden_control(text: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct Params {
     entries: Vec<Pair>,
-    read: Vec<Cell<bool>>,
+    /// Atomic so a request can be held across an await (a fault's latency, the state file).
+    read: Vec<AtomicBool>,
 }
 
 impl Params {
@@ -87,7 +88,7 @@ impl Params {
         {
             return Err(ApiError::invalid(&printable(name)));
         }
-        let read = entries.iter().map(|_| Cell::new(false)).collect();
+        let read = entries.iter().map(|_| AtomicBool::new(false)).collect();
         Ok(Self { entries, read })
     }
 
@@ -100,7 +101,7 @@ impl Params {
     /// The value of `name` as sent (possibly empty); marks it read.
     pub fn get(&self, name: &str) -> Option<&str> {
         let i = self.position(name)?;
-        self.read[i].set(true);
+        self.read[i].store(true, Ordering::Relaxed);
         Some(&self.entries[i].1)
     }
 
@@ -152,7 +153,7 @@ impl Params {
     pub fn mark_read(&self, names: &[&str]) {
         for name in names {
             if let Some(i) = self.position(name) {
-                self.read[i].set(true);
+                self.read[i].store(true, Ordering::Relaxed);
             }
         }
     }
@@ -162,7 +163,7 @@ impl Params {
         self.entries
             .iter()
             .zip(&self.read)
-            .filter(|(_, read)| !read.get())
+            .filter(|(_, read)| !read.load(Ordering::Relaxed))
             .map(|((name, _), _)| name.as_str())
             .collect()
     }

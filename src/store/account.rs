@@ -116,6 +116,8 @@ pub struct AccountTx<'a> {
     account: &'a mut Account,
     world: &'a World,
     ids: &'a Ids,
+    /// Whether anything was (or may have been) written.
+    changed: bool,
 }
 
 impl<'a> AccountTx<'a> {
@@ -124,7 +126,12 @@ impl<'a> AccountTx<'a> {
             account,
             world,
             ids,
+            changed: false,
         }
+    }
+
+    pub(super) fn changed(&self) -> bool {
+        self.changed
     }
 
     /// The account's facts (read-only).
@@ -147,6 +154,7 @@ impl<'a> AccountTx<'a> {
 
     /// The default-encryption setting of `region`, for writing.
     pub fn default_encryption_mut(&mut self, region: &RegionId) -> &mut DefaultEncryption {
+        self.changed = true;
         &mut self
             .account
             .region_settings
@@ -194,6 +202,7 @@ impl<'a> AccountTx<'a> {
 
     /// As `find_key`, for changing the key.
     pub fn find_key_mut(&mut self, region: &RegionId, reference: &str) -> Option<&mut KmsKey> {
+        self.changed = true;
         let index = self.locate(region, self.local_reference(region, reference)?)?;
         Some(&mut self.account.kms_keys[index])
     }
@@ -244,6 +253,7 @@ impl<'a> AccountTx<'a> {
             ..KmsKey::default()
         };
         shape(&mut key);
+        self.changed = true;
         self.account.kms_keys.push(key);
         self.account.kms_keys.last().expect("just pushed")
     }

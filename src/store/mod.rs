@@ -1,60 +1,82 @@
 //! The only owner of state: regions, accounts with their identities, settings and KMS keys.
-//! Callers get domain operations (`identity`, `transact`, `regions`, `dump`, `replace`),
-//! never the maps.
+//! Callers get domain operations (`identity`, `transact`, `regions`, `dump`, `replace`, the
+//! account operations of `control`), never the maps.
 
 mod account;
+mod control;
 pub mod model;
+mod persist;
 mod validate;
 
 pub use account::{AccountTx, Identity, Principal};
+pub use control::{ControlError, Snapshot};
 pub use validate::parse_document;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::Ids;
 use dashmap::DashMap;
 use model::{AccessKeyId, Account, AccountId, Region, RegionId, StateDocument};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-/// The state, swappable as a whole (`PUT /_emulator/state`, reset).
+/// The state, swappable as a whole (`PUT /_emulator/state`, reset, snapshot restore).
 ///
 /// Locking: `current` is held only long enough to clone the `Arc` (or to swap it), so a
 /// request works on one consistent `World` from start to end. Inside a world each account has
 /// its own `Mutex`: an action's checks and its write happen under it, so no caller can observe
 /// or produce a half-applied change, and calls for different accounts never wait on each
 /// other. A replace that races a write orders after it (the write lands in the old world).
+/// Admin changes are serialized by `control`; they change one account in place, or build a
+/// new world that shares the untouched account slots, so no RPC write is ever lost to them.
 pub struct Store {
     current: RwLock<Arc<World>>,
     boot: StateDocument,
     ids: Arc<Ids>,
+    /// Serializes admin changes (account, region, snapshot and whole-state operations).
+    control: Mutex<()>,
+    snapshots: Mutex<BTreeMap<String, Snapshot>>,
+    /// `--state-file`: written after every change, before the answer.
+    state_file: Option<persist::StateFile>,
+    /// Counts changes made by actions, so the pipeline knows when to write the state file.
+    mutations: Arc<AtomicU64>,
 }
 
 /// One consistent state: the region catalogue, and the accounts.
 pub struct World {
     regions: Vec<Region>,
     region_index: HashMap<RegionId, usize>,
-    accounts: DashMap<AccountId, AccountSlot>,
+    accounts: DashMap<AccountId, Arc<AccountSlot>>,
     /// Which account each AccessKeyId (root, RAM user or STS) belongs to.
     credentials: DashMap<AccessKeyId, AccountId>,
-    /// The account anonymous requests act as under `--auth off`: the document's first.
-    first_account: Option<AccountId>,
+    /// The next position for an added account.
+    next_ordinal: AtomicUsize,
     ids: Arc<Ids>,
+    mutations: Arc<AtomicU64>,
 }
 
 struct AccountSlot {
-    /// Position in the document, so a dump keeps the order it was given in.
+    /// Position in the document, so a dump keeps the order it was given in; the first account
+    /// is the one anonymous requests act as under `--auth off`.
     ordinal: usize,
     account: Mutex<Account>,
 }
 
 impl Store {
-    /// A store holding `boot` (already validated), which `reset` returns to.
-    pub fn new(boot: StateDocument, ids: Arc<Ids>) -> Self {
-        let world = World::build(boot.clone(), ids.clone());
+    /// A store holding `boot` (already validated), which `reset` returns to; with a state
+    /// file, every change is written there.
+    pub fn new(boot: StateDocument, ids: Arc<Ids>, state_file: Option<PathBuf>) -> Self {
+        let mutations = Arc::new(AtomicU64::new(0));
+        let world = World::build(boot.clone(), ids.clone(), mutations.clone());
         Self {
             current: RwLock::new(Arc::new(world)),
             boot,
             ids,
+            control: Mutex::new(()),
+            snapshots: Mutex::new(BTreeMap::new()),
+            state_file: state_file.map(persist::StateFile::new),
+            mutations,
         }
     }
 
@@ -66,13 +88,21 @@ impl Store {
             .clone()
     }
 
-    /// Replaces the whole state with a validated document.
-    pub fn replace(&self, document: StateDocument) {
-        let world = Arc::new(World::build(document, self.ids.clone()));
+    fn swap(&self, world: World) {
         *self
             .current
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = world;
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(world);
+    }
+
+    /// Replaces the whole state with a validated document.
+    pub fn replace(&self, document: StateDocument) {
+        let _serial = lock(&self.control);
+        self.swap(World::build(
+            document,
+            self.ids.clone(),
+            self.mutations.clone(),
+        ));
     }
 
     /// Back to the state loaded at boot.
@@ -84,35 +114,63 @@ impl Store {
     pub fn dump(&self) -> StateDocument {
         self.world().dump()
     }
+
+    /// How many changes actions have made so far.
+    pub fn mutations(&self) -> u64 {
+        self.mutations.load(Ordering::Acquire)
+    }
+
+    /// Writes the state file, if there is one (atomically; see `persist`).
+    pub async fn persist(&self) -> Result<(), ApiError> {
+        match &self.state_file {
+            None => Ok(()),
+            Some(file) => file.write(|| self.dump()).await,
+        }
+    }
 }
 
 impl World {
-    fn build(document: StateDocument, ids: Arc<Ids>) -> Self {
-        let region_index = document
-            .regions
-            .iter()
-            .enumerate()
-            .map(|(i, region)| (region.region_id.clone(), i))
-            .collect();
-        let first_account = document.accounts.first().map(|a| a.account_id.clone());
-        let accounts = DashMap::with_capacity(document.accounts.len());
-        let credentials = DashMap::new();
-        for (ordinal, account) in document.accounts.into_iter().enumerate() {
-            for access_key_id in account::access_key_ids(&account) {
-                credentials.insert(access_key_id.clone(), account.account_id.clone());
-            }
-            let account_id = account.account_id.clone();
-            let account = Mutex::new(account);
-            accounts.insert(account_id, AccountSlot { ordinal, account });
-        }
-        Self {
+    fn build(document: StateDocument, ids: Arc<Ids>, mutations: Arc<AtomicU64>) -> Self {
+        let world = Self {
+            region_index: index_regions(&document.regions),
             regions: document.regions,
-            region_index,
-            accounts,
-            credentials,
-            first_account,
+            accounts: DashMap::with_capacity(document.accounts.len()),
+            credentials: DashMap::new(),
+            next_ordinal: AtomicUsize::new(0),
             ids,
+            mutations,
+        };
+        for account in document.accounts {
+            world.insert(account);
         }
+        world
+    }
+
+    /// A world with other regions and the same account slots (shared, not copied).
+    fn with_regions(&self, regions: Vec<Region>) -> Self {
+        Self {
+            region_index: index_regions(&regions),
+            regions,
+            accounts: self.accounts.clone(),
+            credentials: self.credentials.clone(),
+            next_ordinal: AtomicUsize::new(self.next_ordinal.load(Ordering::Acquire)),
+            ids: self.ids.clone(),
+            mutations: self.mutations.clone(),
+        }
+    }
+
+    /// Adds an account (already validated against this world) at the end.
+    fn insert(&self, account: Account) {
+        for access_key_id in account::access_key_ids(&account) {
+            self.credentials
+                .insert(access_key_id.clone(), account.account_id.clone());
+        }
+        let ordinal = self.next_ordinal.fetch_add(1, Ordering::AcqRel);
+        let slot = AccountSlot {
+            ordinal,
+            account: Mutex::new(account.clone()),
+        };
+        self.accounts.insert(account.account_id, Arc::new(slot));
     }
 
     fn dump(&self) -> StateDocument {
@@ -138,19 +196,26 @@ impl World {
         self.region_index.get(id).map(|&i| &self.regions[i])
     }
 
+    fn slot(&self, account_id: &AccountId) -> Option<Arc<AccountSlot>> {
+        self.accounts.get(account_id).map(|slot| slot.clone())
+    }
+
     /// Who an AccessKeyId belongs to, with what the authenticator needs to check it.
     pub fn identity(&self, access_key_id: &str) -> Option<Identity> {
         let account_id = self.credentials.get(access_key_id)?.clone();
-        let slot = self.accounts.get(&account_id)?;
+        let slot = self.slot(&account_id)?;
         let account = lock(&slot.account);
         account::identity(&account, access_key_id)
     }
 
     /// The root identity of the first account, which anonymous calls act as under `--auth off`.
     pub fn default_identity(&self) -> Option<Identity> {
-        let account_id = self.first_account.as_ref()?;
-        let slot = self.accounts.get(account_id)?;
-        let account = lock(&slot.account);
+        let first = self
+            .accounts
+            .iter()
+            .min_by_key(|slot| slot.ordinal)
+            .map(|slot| slot.clone())?;
+        let account = lock(&first.account);
         Some(account::root_identity(&account))
     }
 
@@ -161,19 +226,31 @@ impl World {
         f: impl FnOnce(&mut AccountTx<'_>) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let slot = self
-            .accounts
-            .get(account_id)
+            .slot(account_id)
             .ok_or_else(|| ApiError::new(ErrorCode::InvalidAccessKeyIdNotFound))?;
         let mut account = lock(&slot.account);
-        f(&mut AccountTx::new(&mut account, self, &self.ids))
+        let mut tx = AccountTx::new(&mut account, self, &self.ids);
+        let result = f(&mut tx);
+        if tx.changed() {
+            self.mutations.fetch_add(1, Ordering::AcqRel);
+        }
+        result
     }
 }
 
-/// Locks an account. Handlers never panic while holding it, but if one did, the data is still
+fn index_regions(regions: &[Region]) -> HashMap<RegionId, usize> {
+    regions
+        .iter()
+        .enumerate()
+        .map(|(i, region)| (region.region_id.clone(), i))
+        .collect()
+}
+
+/// Locks a mutex. Handlers never panic while holding one, but if one did, the data is still
 /// a valid document (every write is a single assignment), so recover rather than poison all
-/// later calls for that account.
-fn lock(account: &Mutex<Account>) -> std::sync::MutexGuard<'_, Account> {
-    account
+/// later calls.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

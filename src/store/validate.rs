@@ -53,6 +53,15 @@ pub fn validate(document: &StateDocument) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks one account on its own, against a region catalogue; paths start at `account`.
+/// Uniqueness across accounts is the caller's to check.
+pub fn validate_account(account: &Account, regions: &HashSet<&str>) -> Result<(), String> {
+    require_id("account.accountId", account.account_id.as_str())?;
+    validate_identities("account", account, &mut HashSet::new())?;
+    validate_keys("account", account, regions, &mut HashSet::new())?;
+    validate_region_settings("account", account, regions)
+}
+
 fn require_id(path: &str, id: &str) -> Result<(), String> {
     if id.is_empty() {
         return Err(format!("{path}: must not be empty"));

@@ -18,6 +18,48 @@ use crate::store::AccountTx;
 use crate::store::model::{KmsKey, RegionId};
 use serde::Serialize;
 
+/// (code, how) for each state check of a KMS action, for `/_emulator/coverage`.
+pub fn checks(action: crate::actions::Action) -> Vec<(ErrorCode, &'static str)> {
+    use crate::actions::Action::*;
+    let service = (
+        ErrorCode::KmsServiceNotEnabled,
+        "an account with kmsServiceOpen false",
+    );
+    let key = (
+        ErrorCode::KeyNotFound,
+        "a KeyId that names no key of the account in the region",
+    );
+    let alias = (ErrorCode::AliasNotFound, "an alias/… that names nothing");
+    let state = (
+        ErrorCode::StateModifiedFailed,
+        "a key in a state the KMS state table refuses",
+    );
+    let protected = (
+        ErrorCode::NoPermission,
+        "the ECS service key (alias/acs/ecs)",
+    );
+    match action {
+        KmsDescribeRegions => Vec::new(),
+        KmsCreateKey | KmsListKeys | KmsListAliases => vec![service],
+        KmsDescribeKey => vec![service, key, alias],
+        KmsEnableKey | KmsCancelKeyDeletion => vec![service, key, alias, state],
+        KmsDisableKey | KmsScheduleKeyDeletion => vec![service, key, alias, protected, state],
+        KmsCreateAlias => vec![
+            service,
+            key,
+            alias,
+            protected,
+            state,
+            (
+                ErrorCode::AliasAlreadyExists,
+                "an AliasName already used in the region",
+            ),
+        ],
+        KmsDeleteAlias => vec![service, alias, protected],
+        _ => Vec::new(),
+    }
+}
+
 /// Runs `apply` in the caller's account, in the request's KMS region, once the region is
 /// known and the account's KMS service is open (`Forbidden.KmsServiceNotEnabled`).
 fn in_kms<T>(

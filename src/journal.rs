@@ -1,0 +1,137 @@
+//! The request journal (`control-plane.md` §4): a bounded ring of the RPC requests received,
+//! newest last, with what a test needs to assert on them — including the parameters the
+//! action never read, and secrets redacted.
+
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+
+/// Parameters whose values never appear in the journal.
+const REDACTED: &[&str] = &["Signature", "SecurityToken"];
+
+/// One journaled request.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    pub request_id: String,
+    pub received_at: String,
+    pub method: String,
+    pub product: Option<&'static str>,
+    pub version: Option<String>,
+    pub action: Option<String>,
+    pub access_key_id: Option<String>,
+    pub account_id: Option<String>,
+    /// `root`, or the RAM user's name.
+    pub principal: Option<String>,
+    pub params: BTreeMap<String, String>,
+    pub unread_params: Vec<String>,
+    pub signature: SignatureReport,
+    pub fault_id: Option<String>,
+    pub http_status: u16,
+    pub code: Option<String>,
+    pub latency_micros: u64,
+}
+
+/// How the request's signature was judged.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignatureReport {
+    /// `V2`, `V3` or `V4`.
+    pub scheme: &'static str,
+    /// `ok`, `mismatch` or `skipped` (not checked: `--auth off`, or refused before).
+    pub verdict: &'static str,
+    /// The server's string to sign, when one was computed.
+    pub string_to_sign: Option<String>,
+}
+
+/// The parameters as decoded, with secret values replaced by `***`.
+pub fn redacted_params<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .map(|(name, value)| {
+            let value = if REDACTED.contains(&name) {
+                "***"
+            } else {
+                value
+            };
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+/// What `GET /_emulator/requests` may filter on.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Query {
+    pub action: Option<String>,
+    pub access_key_id: Option<String>,
+    pub code: Option<String>,
+    /// The newest `limit` matching entries.
+    pub limit: Option<usize>,
+}
+
+/// The ring. One mutex: a push is a few pointer moves.
+pub struct Journal {
+    capacity: usize,
+    entries: Mutex<VecDeque<Entry>>,
+}
+
+impl Journal {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records an entry, forgetting the oldest past the capacity.
+    pub fn push(&self, entry: Entry) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut entries = self.entries();
+        if entries.len() == self.capacity {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+    }
+
+    /// The matching entries, oldest first. `code` `ok` matches successes.
+    pub fn query(&self, query: &Query) -> Vec<Entry> {
+        let entries = self.entries();
+        let matching: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| {
+                query
+                    .action
+                    .as_ref()
+                    .is_none_or(|a| e.action.as_ref() == Some(a))
+            })
+            .filter(|e| {
+                query
+                    .access_key_id
+                    .as_ref()
+                    .is_none_or(|k| e.access_key_id.as_ref() == Some(k))
+            })
+            .filter(|e| match query.code.as_deref() {
+                None => true,
+                Some("ok") => e.code.is_none(),
+                Some(code) => e.code.as_deref() == Some(code),
+            })
+            .collect();
+        let skip = query
+            .limit
+            .map_or(0, |limit| matching.len().saturating_sub(limit));
+        matching.into_iter().skip(skip).cloned().collect()
+    }
+
+    pub fn clear(&self) {
+        self.entries().clear();
+    }
+}
