@@ -98,17 +98,31 @@ impl Server {
     }
 
     fn get(&self, path_and_query: &str) -> String {
-        let mut stream = TcpStream::connect(&self.address).unwrap();
-        write!(
-            stream,
-            "GET {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.address
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        response
+        exchange(&self.address, "GET", path_and_query, "").unwrap()
     }
+
+    /// The body of an answer to `method path` with `body`.
+    fn call(&self, method: &str, path: &str, body: &str) -> String {
+        let response = exchange(&self.address, method, path, body).unwrap();
+        response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection; the whole response text.
+fn exchange(address: &str, method: &str, path: &str, body: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
 }
 
 impl Drop for Server {
@@ -156,4 +170,128 @@ fn sigterm_stops_it_cleanly() {
     server.wait_for("shutting down");
     let exit = server.child.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ecs-emulator-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn with_state_file(path: &std::path::Path) -> Command {
+    let mut command = clean_command();
+    command
+        .args(["--listen", "127.0.0.1:0", "--auth", "off", "--state-file"])
+        .arg(path);
+    command
+}
+
+#[test]
+fn a_kill_9_loses_no_acknowledged_change() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let dir = temp_dir("kill9");
+    let file = dir.join("state.json");
+    let mut server = Server::start(&mut with_state_file(&file));
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let client = {
+        let (address, acknowledged, count) =
+            (server.address.clone(), acknowledged.clone(), count.clone());
+        std::thread::spawn(move || {
+            for i in 0..100_000 {
+                let path =
+                    format!("/?Action=CreateKey&Version=2016-01-20&Format=JSON&Description=k{i}");
+                let Ok(response) = exchange(&address, "POST", &path, "") else {
+                    break;
+                };
+                if !response.starts_with("HTTP/1.1 200") {
+                    break;
+                }
+                let body = response.split_once("\r\n\r\n").unwrap().1;
+                let answer: serde_json::Value = serde_json::from_str(body).unwrap();
+                acknowledged
+                    .lock()
+                    .unwrap()
+                    .push(answer["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned());
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    while count.load(Ordering::SeqCst) < 40 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.child.kill().unwrap(); // SIGKILL, mid-stream
+    server.child.wait().unwrap();
+    client.join().unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 40);
+
+    let document = ecs_emulator::store::parse_document(&std::fs::read(&file).unwrap())
+        .expect("the file parses");
+    let kept: Vec<&str> = document.accounts[0]
+        .kms_keys
+        .iter()
+        .map(|k| k.key_id.as_str())
+        .collect();
+    for key_id in &acknowledged {
+        assert!(
+            kept.contains(&key_id.as_str()),
+            "acknowledged {key_id} was lost"
+        );
+    }
+    // A restart from the same file answers for every acknowledged key.
+    let server = Server::start(&mut with_state_file(&file));
+    for key_id in acknowledged.iter().rev().take(5) {
+        let body = server.call(
+            "GET",
+            &format!("/?Action=DescribeKey&Version=2016-01-20&Format=JSON&KeyId={key_id}"),
+            "",
+        );
+        assert!(body.contains(&format!("\"KeyId\":\"{key_id}\"")), "{body}");
+    }
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_corrupt_state_file_stops_the_start_and_is_left_alone() {
+    let dir = temp_dir("corrupt");
+    let file = dir.join("state.json");
+    std::fs::write(&file, "{\"accounts\": [").unwrap();
+    let output = with_state_file(&file).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("refusing to start"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "{\"accounts\": [");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_same_seed_and_requests_give_identical_bodies() {
+    let run = || {
+        let mut command = clean_command();
+        command.args(["--listen", "127.0.0.1:0", "--auth", "off", "--seed", "42"]);
+        let server = Server::start(&mut command);
+        let account = server.call("POST", "/_emulator/accounts", "");
+        let parsed: serde_json::Value = serde_json::from_str(&account).unwrap();
+        let access_key_id = parsed["accessKeyId"].as_str().unwrap().to_owned();
+        let mut bodies = vec![account];
+        for action in [
+            "DescribeDiskDefaultKMSKeyId",
+            "EnableDiskEncryptionByDefault",
+            "DescribeDiskEncryptionByDefaultStatus",
+            "Nope",
+        ] {
+            let path = format!(
+                "/?Action={action}&Version=2014-05-26&Format=JSON&RegionId=cn-hangzhou&AccessKeyId={access_key_id}"
+            );
+            bodies.push(server.call("GET", &path, ""));
+        }
+        bodies
+    };
+    let (first, second) = (run(), run());
+    assert_eq!(first, second);
+    assert!(first[1].contains("\"KMSKeyId\":\"key-hzz"), "{}", first[1]);
 }

@@ -5,6 +5,7 @@ mod admin;
 mod bodies;
 mod captures;
 mod checks;
+mod control;
 mod gateway;
 mod kms;
 mod signing;

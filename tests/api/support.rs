@@ -84,6 +84,11 @@ impl Harness {
         Self::with_document(&document.to_string())
     }
 
+    /// The router, for tests that need the raw response.
+    pub fn router(&self) -> axum::Router {
+        self.router.clone()
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Answer {
         let response = self
             .router
@@ -150,7 +155,12 @@ impl Harness {
     ) -> (StatusCode, Value) {
         let body = body.map_or_else(Body::empty, |b| Body::from(b.to_owned()));
         let answer = self.send(request(method, path, body)).await;
-        (answer.status, answer.json())
+        let json = if answer.text.is_empty() {
+            Value::Null
+        } else {
+            answer.json()
+        };
+        (answer.status, json)
     }
 }
 
