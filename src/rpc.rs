@@ -89,7 +89,8 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     tracing::info!(
         request_id,
         action = exchange.action.map_or("-", Action::wire_name),
-        caller = exchange.principal.as_deref().unwrap_or("-"),
+        account = exchange.account_id.as_deref().unwrap_or("-"),
+        principal = exchange.principal.as_deref().unwrap_or("-"),
         status,
         code = code.as_deref().unwrap_or("-"),
         latency_us = latency_micros,
@@ -192,12 +193,7 @@ async fn decoded(
 
     // 6. Injected faults.
     let region_id = match product {
-        Product::Ecs => request
-            .params
-            .pairs()
-            .iter()
-            .find(|(n, _)| n == "RegionId")
-            .map(|(_, v)| v.as_str()),
+        Product::Ecs => request.params.peek("RegionId"),
         Product::Kms => Some(exchange.kms_region.as_str()),
     };
     let call = Call {

@@ -105,6 +105,11 @@ impl Params {
         Some(&self.entries[i].1)
     }
 
+    /// The value of `name` as sent, without marking it read (for the gateway's own use).
+    pub fn peek(&self, name: &str) -> Option<&str> {
+        self.position(name).map(|i| self.entries[i].1.as_str())
+    }
+
     /// The value of `name`, an empty value counting as absent.
     pub fn optional(&self, name: &str) -> Option<&str> {
         self.get(name).filter(|v| !v.is_empty())
