@@ -1,15 +1,80 @@
 //! Command-line flags, each with its `ECS_EMULATOR_*` environment twin (`spec/README.md`).
 
 use crate::auth::AuthMode;
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// A local emulator of Alibaba Cloud's ECS API (disk default encryption, DescribeRegions).
+/// A local emulator of Alibaba Cloud's ECS API (disk default encryption, DescribeRegions) and
+/// the KMS keys it uses.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "ecs-emulator", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do; `serve` when none is given.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Exit 0 when the server at --listen answers ready, non-zero within 2 s otherwise.
+    Healthcheck,
+    /// Sign and send one RPC call, print the status and the body; exit 1 on an API error.
+    Call(CallArgs),
+    /// Print ready-to-paste endpoint and credential settings for the SDKs and the aliyun CLI.
+    Env(EnvArgs),
+}
+
+/// `ecs-emulator call ACTION Key=Value…`.
+#[derive(Debug, Clone, Args)]
+pub struct CallArgs {
+    /// The action, e.g. ModifyDiskDefaultKMSKeyId.
+    pub action: String,
+    /// Parameters as Key=Value (e.g. RegionId=cn-hangzhou KMSKeyId=alias/demo).
+    pub params: Vec<String>,
+    /// The server to call (default: http://<--listen>).
+    #[arg(long, env = "ECS_EMULATOR_ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// API version: 2014-05-26 (ECS) or 2016-01-20 (KMS).
+    #[arg(long, env = "ECS_EMULATOR_API_VERSION", default_value = "2014-05-26")]
+    pub api_version: String,
+    /// Sign with V2 (HMAC-SHA1, parameters) instead of V3 (ACS3-HMAC-SHA256, header).
+    #[arg(long)]
+    pub v2: bool,
+    /// AccessKeyId (default: the default account's). Real credentials are never read from
+    /// the environment.
+    #[arg(long, env = "ECS_EMULATOR_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+    /// AccessKeySecret (default: the default account's).
+    #[arg(long, env = "ECS_EMULATOR_ACCESS_KEY_SECRET")]
+    pub access_key_secret: Option<String>,
+    /// An STS security token to send with the key pair.
+    #[arg(long, env = "ECS_EMULATOR_SECURITY_TOKEN")]
+    pub security_token: Option<String>,
+}
+
+/// `ecs-emulator env`.
+#[derive(Debug, Clone, Args)]
+pub struct EnvArgs {
+    /// The server to point at (default: http://<--listen>).
+    #[arg(long, env = "ECS_EMULATOR_ENDPOINT")]
+    pub endpoint: Option<String>,
+}
+
+/// The server's settings; every flag has its `ECS_EMULATOR_*` twin.
+#[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// Address to listen on.
-    #[arg(long, env = "ECS_EMULATOR_LISTEN", default_value = "127.0.0.1:8080")]
+    /// Address to listen on (and, for the other subcommands, where the server is).
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_EMULATOR_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
     pub listen: String,
 
     /// A state document to boot from, instead of the built-in default fixture.

@@ -14,6 +14,7 @@ pub mod actions;
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod faults;

@@ -1,22 +1,38 @@
-//! config → telemetry → load state → build app → serve until SIGTERM or Ctrl-C.
+//! config → subcommand; `serve`: telemetry → load state → build app → serve until SIGTERM or
+//! Ctrl-C, then finish in-flight requests (within a bound), flush the state file, exit 0.
 
 use clap::Parser;
 use ecs_emulator::app::{self, App, Settings};
 use ecs_emulator::auth::AuthMode;
-use ecs_emulator::config::Config;
-use ecs_emulator::{load_state, telemetry};
+use ecs_emulator::config::{Cli, Command, Config};
+use ecs_emulator::{commands, load_state, telemetry};
 use std::process::ExitCode;
+use std::time::Duration;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
-    telemetry::init(config.log_format);
-    match serve(config).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            tracing::error!("{message}");
-            eprintln!("ecs-emulator: {message}");
-            ExitCode::FAILURE
+    let cli = Cli::parse();
+    let listen = cli.config.listen.clone();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            telemetry::init(cli.config.log_format);
+            match serve(cli.config).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    tracing::error!("{message}");
+                    eprintln!("ecs-emulator: {message}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Healthcheck => commands::healthcheck(&listen).await,
+        Command::Call(args) => commands::call(&args, &listen).await,
+        Command::Env(args) => {
+            print!("{}", commands::env(&args, &listen));
+            ExitCode::SUCCESS
         }
     }
 }
@@ -62,12 +78,39 @@ async fn serve(config: Config) -> Result<(), String> {
     if !address.ip().is_loopback() && app.settings.admin_token.is_none() {
         tracing::warn!(%address, "listening beyond loopback without --admin-token: anyone who can reach it can change its state");
     }
-    let router = app::build(app);
     tracing::info!(%address, accounts, regions, "ecs-emulator listening on http://{address}");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut stopped_for_server = stopped.clone();
+    let server =
+        axum::serve(listener, app::build(app.clone())).with_graceful_shutdown(async move {
+            let _ = stopped_for_server.wait_for(|stop| *stop).await;
+        });
+    let mut server = tokio::spawn(async move { server.await });
+    tokio::select! {
+        result = &mut server => {
+            return result.map_err(|e| e.to_string())?.map_err(|e| format!("server error: {e}"));
+        }
+        () = shutdown_signal() => {}
+    }
+    tracing::info!("shutting down: no new connections; finishing in-flight requests");
+    let _ = stop.send(true);
+    drop(stopped);
+    if tokio::time::timeout(SHUTDOWN_GRACE, &mut server)
         .await
-        .map_err(|e| format!("server error: {e}"))
+        .is_err()
+    {
+        tracing::warn!(
+            "in-flight requests did not finish within {SHUTDOWN_GRACE:?}; stopping anyway"
+        );
+        server.abort();
+    }
+    app.store
+        .persist()
+        .await
+        .map_err(|_| "cannot flush the state file (see the log)".to_owned())?;
+    tracing::info!("stopped");
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -89,5 +132,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: finishing in-flight requests");
 }

@@ -1,0 +1,251 @@
+//! The subcommands besides `serve`: `healthcheck` (for Docker), `call` (sign and send one RPC
+//! call — for demos and quick checks, no SDK needed) and `env` (SDK settings to paste).
+
+use crate::config::{CallArgs, EnvArgs};
+use crate::protocol::signature::{percent_encode, v2, v3};
+use axum::body::Bytes;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The default account's key pair: the first AccessKey of the built-in fixture's first
+/// account.
+pub fn default_credentials() -> (String, String) {
+    let fixture = crate::load_fixture(None).unwrap_or_default();
+    fixture
+        .accounts
+        .first()
+        .and_then(|account| account.access_keys.first())
+        .map(|key| (key.access_key_id.to_string(), key.access_key_secret.clone()))
+        .unwrap_or_default()
+}
+
+/// `http://host:port` of a `--listen` address; a wildcard address is reached on loopback.
+pub fn endpoint_of(listen: &str) -> String {
+    let address = listen
+        .replace("0.0.0.0", "127.0.0.1")
+        .replace("[::]", "[::1]");
+    format!("http://{address}")
+}
+
+/// One request and its answer: status and body.
+async fn send(
+    request: Request<Full<Bytes>>,
+    timeout: Duration,
+) -> Result<(StatusCode, Bytes), String> {
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    let exchange = async {
+        let response = client.request(request).await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((status, body.to_bytes()))
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
+}
+
+/// `healthcheck`: 0 when `/_emulator/health` answers ready within 2 s.
+pub async fn healthcheck(listen: &str) -> ExitCode {
+    let url = format!("{}/_emulator/health", endpoint_of(listen));
+    let request = Request::get(&url).body(Full::new(Bytes::new()));
+    let Ok(request) = request else {
+        eprintln!("unhealthy: bad address {listen}");
+        return ExitCode::FAILURE;
+    };
+    match send(request, Duration::from_secs(2)).await {
+        Ok((StatusCode::OK, body))
+            if serde_json::from_slice::<serde_json::Value>(&body)
+                .is_ok_and(|v| v["status"] == "ready") =>
+        {
+            println!("ready");
+            ExitCode::SUCCESS
+        }
+        Ok((status, _)) => {
+            eprintln!("unhealthy: {url} answered {status}");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("unhealthy: {url}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn timestamp() -> String {
+    crate::ids::now_text()
+}
+
+fn nonce() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Builds the signed request `call` sends: V3 (parameters in the query, the `Authorization`
+/// header) by default, or V2 (every parameter and the `Signature` in the query).
+pub fn signed_request(args: &CallArgs, endpoint: &str) -> Result<Request<Full<Bytes>>, String> {
+    let (default_id, default_secret) = default_credentials();
+    let access_key_id = args.access_key_id.clone().unwrap_or(default_id);
+    let secret = args.access_key_secret.clone().unwrap_or(default_secret);
+    let mut params: Vec<(String, String)> = Vec::new();
+    for pair in &args.params {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{pair}: parameters are Key=Value"))?;
+        params.push((name.to_owned(), value.to_owned()));
+    }
+    let endpoint = endpoint.trim_end_matches('/');
+    let host = endpoint
+        .split_once("://")
+        .map_or(endpoint, |(_, rest)| rest)
+        .to_owned();
+    let query_of = |pairs: &[(String, String)]| {
+        pairs
+            .iter()
+            .map(|(n, v)| format!("{}={}", percent_encode(n), percent_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let builder = Request::post(format!("{endpoint}/?{}", {
+        if args.v2 {
+            let mut signed = params.clone();
+            let mut common = vec![
+                ("Action", args.action.clone()),
+                ("Version", args.api_version.clone()),
+                ("Format", "JSON".to_owned()),
+                ("AccessKeyId", access_key_id.clone()),
+                ("SignatureMethod", "HMAC-SHA1".to_owned()),
+                ("SignatureVersion", "1.0".to_owned()),
+                ("SignatureNonce", nonce()),
+                ("Timestamp", timestamp()),
+            ];
+            if let Some(token) = &args.security_token {
+                common.push(("SecurityToken", token.clone()));
+            }
+            signed.extend(common.into_iter().map(|(n, v)| (n.to_owned(), v)));
+            let string_to_sign =
+                v2::string_to_sign("POST", signed.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            signed.push(("Signature".to_owned(), v2::sign(&secret, &string_to_sign)));
+            query_of(&signed)
+        } else {
+            query_of(&params)
+        }
+    }));
+    let builder = builder
+        .header("host", &host)
+        .header("accept", "application/json");
+    let request = if args.v2 {
+        builder
+            .header("x-acs-action", &args.action)
+            .header("x-acs-version", &args.api_version)
+    } else {
+        let mut headers: Vec<(&str, String)> = vec![
+            ("host", host.clone()),
+            ("x-acs-action", args.action.clone()),
+            ("x-acs-content-sha256", v3::hex_sha256(b"")),
+            ("x-acs-date", timestamp()),
+            ("x-acs-signature-nonce", nonce()),
+            ("x-acs-version", args.api_version.clone()),
+        ];
+        if let Some(token) = &args.security_token {
+            headers.push(("x-acs-accesskey-id", access_key_id.clone()));
+            headers.push(("x-acs-security-token", token.clone()));
+            headers.sort();
+        }
+        let signed_headers: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
+        let canonical = v3::canonical_request(
+            "POST",
+            params.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            &signed_headers,
+            |name| {
+                headers
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.clone())
+            },
+            &v3::hex_sha256(b""),
+        );
+        let signature = v3::sign(&secret, &v3::string_to_sign(v3::ALGORITHM, &canonical));
+        let authorization = format!(
+            "{} Credential={access_key_id},SignedHeaders={},Signature={signature}",
+            v3::ALGORITHM,
+            signed_headers.join(";")
+        );
+        let mut builder = builder.header("authorization", authorization);
+        for (name, value) in headers.iter().filter(|(n, _)| *n != "host") {
+            builder = builder.header(*name, value);
+        }
+        builder
+    };
+    request
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| e.to_string())
+}
+
+/// `call`: prints the status and the body (pretty JSON); exit 1 on an API error, 2 when the
+/// server cannot be reached.
+pub async fn call(args: &CallArgs, listen: &str) -> ExitCode {
+    let endpoint = args.endpoint.clone().unwrap_or_else(|| endpoint_of(listen));
+    let request = match signed_request(args, &endpoint) {
+        Ok(request) => request,
+        Err(error) => {
+            eprintln!("ecs-emulator call: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    debug_assert_eq!(request.method(), Method::POST);
+    match send(request, Duration::from_secs(30)).await {
+        Ok((status, body)) => {
+            let pretty = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+            println!("HTTP {}", status.as_u16());
+            println!("{pretty}");
+            if status.is_success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => {
+            eprintln!("ecs-emulator call: {endpoint}: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `env`: shell exports the SDKs read, and a snippet per language.
+pub fn env(args: &EnvArgs, listen: &str) -> String {
+    let endpoint = args.endpoint.clone().unwrap_or_else(|| endpoint_of(listen));
+    let host = endpoint
+        .split_once("://")
+        .map_or(endpoint.as_str(), |(_, rest)| rest)
+        .trim_end_matches('/');
+    let (access_key_id, secret) = default_credentials();
+    format!(
+        r#"# ecs-emulator at {endpoint} — the default account (fake credentials, never real ones)
+export ALIBABA_CLOUD_ACCESS_KEY_ID={access_key_id}
+export ALIBABA_CLOUD_ACCESS_KEY_SECRET={secret}
+export ALIBABA_CLOUD_REGION_ID=cn-hangzhou
+export ECS_EMULATOR_ENDPOINT={host}
+# Python (alibabacloud-ecs20140526; credentials from the variables above):
+#   Client(Config(region_id='cn-hangzhou', endpoint='{host}', protocol='http'))
+# Node (@alicloud/ecs20140526):
+#   new Ecs.default(new OpenApi.$OpenApiUtil.Config({{ accessKeyId: '{access_key_id}', accessKeySecret: '{secret}', regionId: 'cn-hangzhou', endpoint: '{host}', protocol: 'http' }}))
+# Go (github.com/alibabacloud-go/ecs-20140526):
+#   &openapi.Config{{AccessKeyId: tea.String("{access_key_id}"), AccessKeySecret: tea.String("{secret}"), RegionId: tea.String("cn-hangzhou"), Endpoint: tea.String("{host}"), Protocol: tea.String("http")}}
+# Java (com.aliyun:ecs20140526):
+#   new Config().setAccessKeyId("{access_key_id}").setAccessKeySecret("{secret}").setRegionId("cn-hangzhou").setEndpoint("{host}").setProtocol("http")
+# aliyun CLI:
+#   aliyun configure set --profile emulator --mode AK --access-key-id {access_key_id} --access-key-secret {secret} --region cn-hangzhou
+#   aliyun ecs DescribeRegions --profile emulator --endpoint {host} --insecure   (not verified: no aliyun CLI here)
+"#
+    )
+}
