@@ -295,3 +295,178 @@ fn the_same_seed_and_requests_give_identical_bodies() {
     assert_eq!(first, second);
     assert!(first[1].contains("\"KMSKeyId\":\"key-hzz"), "{}", first[1]);
 }
+
+fn run(args: &[&str]) -> std::process::Output {
+    clean_command().args(args).output().unwrap()
+}
+
+#[test]
+fn healthcheck_answers_up_and_down() {
+    let mut command = clean_command();
+    command.args(["--listen", "127.0.0.1:0"]);
+    let server = Server::start(&mut command);
+    let up = run(&["healthcheck", "--listen", &server.address]);
+    assert!(up.status.success(), "{up:?}");
+    let address = server.address.clone();
+    drop(server);
+    let started = std::time::Instant::now();
+    let down = run(&["healthcheck", "--listen", &address]);
+    assert!(!down.status.success());
+    assert!(started.elapsed() < Duration::from_secs(3), "within 2 s");
+    // An address that accepts but never answers also fails within the bound.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_address = silent.local_addr().unwrap().to_string();
+    let started = std::time::Instant::now();
+    assert!(
+        !run(&["healthcheck", "--listen", &silent_address])
+            .status
+            .success()
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[test]
+fn call_signs_sends_and_exits_by_the_answer() {
+    let mut command = clean_command();
+    command.args(["--listen", "127.0.0.1:0"]); // strict: the calls must be signed right
+    let server = Server::start(&mut command);
+    let call = |args: &[&str]| {
+        let mut all = vec!["call", "--listen", &server.address];
+        all.extend_from_slice(args);
+        let output = run(&all);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, out) = call(&["EnableDiskEncryptionByDefault", "RegionId=cn-hangzhou"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("HTTP 200\n{\n"), "{out}");
+    let (code, out) = call(&[
+        "--v2",
+        "ModifyDiskDefaultKMSKeyId",
+        "RegionId=cn-hangzhou",
+        "KMSKeyId=alias/demo",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = call(&["DescribeDiskDefaultKMSKeyId", "RegionId=cn-hangzhou"]);
+    assert!(
+        code == Some(0) && out.contains("\"KMSKeyId\": \"key-hzz65e1c1f1wh3ka4wq4e\""),
+        "{out}"
+    );
+    let (code, out) = call(&[
+        "ModifyDiskDefaultKMSKeyId",
+        "RegionId=cn-hangzhou",
+        "KMSKeyId=key-hzz0disabled0000000001",
+    ]);
+    assert_eq!(code, Some(1), "an API error: {out}");
+    assert!(
+        out.starts_with("HTTP 400") && out.contains("InvalidParameter.KMSKeyId.CMKNotEnabled"),
+        "{out}"
+    );
+    let (code, out) = call(&[
+        "--api-version",
+        "2016-01-20",
+        "DescribeKey",
+        "KeyId=alias/demo",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let sts = [
+        "--access-key-id",
+        "STS.DemoDefaultRoot01",
+        "--access-key-secret",
+        "DemoSecretStsRoot01",
+        "--security-token",
+        "CAIDemoSecurityTokenRoot01",
+    ];
+    for v2 in [false, true] {
+        let mut args: Vec<&str> = sts.to_vec();
+        if v2 {
+            args.push("--v2");
+        }
+        args.push("DescribeRegions");
+        let (code, out) = call(&args);
+        assert_eq!(code, Some(0), "STS, v2={v2}: {out}");
+    }
+    let (code, out) = call(&["--access-key-secret", "wrong", "DescribeRegions"]);
+    assert!(
+        code == Some(1) && out.contains("SignatureDoesNotMatch"),
+        "{out}"
+    );
+    let (code, _) = call(&["DescribeRegions", "no-equals-sign"]);
+    assert_eq!(code, Some(2));
+    let down = run(&[
+        "call",
+        "--endpoint",
+        "http://127.0.0.1:9",
+        "DescribeRegions",
+    ]);
+    assert_eq!(down.status.code(), Some(2));
+}
+
+#[test]
+fn env_prints_the_default_account_for_the_sdks() {
+    let output = run(&["env", "--listen", "0.0.0.0:8081"]);
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    for line in [
+        "export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tTestAccessKey01",
+        "export ALIBABA_CLOUD_ACCESS_KEY_SECRET=TestSecret01",
+        "export ECS_EMULATOR_ENDPOINT=127.0.0.1:8081",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
+    for language in ["# Python", "# Node", "# Go", "# Java", "# aliyun CLI"] {
+        assert!(text.contains(language), "{language}");
+    }
+    // Every line is a shell export or a comment, so `eval "$(ecs-emulator env)"` works.
+    assert!(
+        text.lines()
+            .all(|l| l.starts_with("export ") || l.starts_with('#'))
+    );
+}
+
+#[test]
+fn sigterm_during_a_burst_answers_every_started_request_and_exits_0() {
+    let mut command = clean_command();
+    command.args(["--listen", "127.0.0.1:0", "--auth", "off"]);
+    let mut server = Server::start(&mut command);
+    // A slow action (an injected latency) keeps requests in flight while the signal arrives.
+    let rule = r#"{"action": "DescribeRegions", "latencyMs": 300}"#;
+    assert!(
+        server
+            .call("POST", "/_emulator/faults", rule)
+            .contains("faultId")
+    );
+    let workers: Vec<_> = (0..16)
+        .map(|_| {
+            let address = server.address.clone();
+            std::thread::spawn(move || {
+                exchange(
+                    &address,
+                    "GET",
+                    "/?Action=DescribeRegions&Version=2014-05-26&Format=JSON",
+                    "",
+                )
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for worker in workers {
+        let response = worker
+            .join()
+            .unwrap()
+            .expect("a started request gets its answer");
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.contains("\"Regions\""), "a full body");
+    }
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    // And it no longer accepts.
+    assert!(exchange(&server.address, "GET", "/_emulator/health", "").is_err());
+}
