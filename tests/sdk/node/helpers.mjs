@@ -2,6 +2,7 @@
 // Each *.test.mjs file starts its own emulator (node --test runs files in separate processes).
 
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
@@ -12,6 +13,11 @@ const require = createRequire(import.meta.url);
 const ecs = require('@alicloud/ecs20140526');
 const openapi = require('@alicloud/openapi-core');
 const { RPCClient } = require('@alicloud/pop-core');
+// @alicloud/kms20160120 1.2.0: the only Node KMS 2016-01-20 package, on @alicloud/rpc-client
+const kms = require('@alicloud/kms20160120');
+const requireFromKms = createRequire(require.resolve('@alicloud/kms20160120'));
+const { Config: RpcConfig } = requireFromKms('@alicloud/rpc-client');
+const { RuntimeOptions } = requireFromKms('@alicloud/tea-util');
 
 const EcsClient = ecs.default;
 const { $OpenApiUtil, ClientError, ServerError, AlibabaCloudError } = openapi;
@@ -204,6 +210,21 @@ export const AUTH_ACTIONS = [
   ['DescribeRegions', { AcceptLanguage: 'en-US' }],
 ];
 
+// ------------------------------------------------------------------ KMS data
+// The KMS tables are shared with the Python runner: ../kms_cases.json
+export const KMS_CASES = JSON.parse(readFileSync(new URL('../kms_cases.json', import.meta.url), 'utf8'));
+export const KEY_HZ_DISABLED = 'key-hzz0disabled0000000001';
+// generated ids: key- + 3-letter region code + 21 lowercase alphanumerics
+export const KEY_ID_RE = /^key-hzz[0-9a-z]{21}$/;
+export const DATE_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+export const SERVICE_ALIAS = 'alias/acs/ecs';
+/** acs:kms:<region>:<account>:<resource> (resource key/<id> or alias/<name>). */
+export const kmsArn = (resource, region = REGION, account = DEFAULT_ACCOUNT_ID) =>
+  `acs:kms:${region}:${account}:${resource}`;
+// HostId and Recommend product of each API's error bodies (wire.md section 4)
+export const ECS_API = { product: 'Ecs', hostId: () => 'ecs.aliyuncs.com' };
+export const KMS_API = { product: 'Kms', hostId: (region) => `kms.${region}.aliyuncs.com` };
+
 // ------------------------------------------------------------------ SDK adapters
 /** What an SDK surfaced for an API error; undefined fields = not exposed by that SDK. */
 export class SdkError extends Error {
@@ -311,6 +332,85 @@ export function makeFlavours(endpoint) {
     'node-pop-core-get': new PopCoreFlavour('node-pop-core-get', endpoint, 'GET'),
     'node-pop-core-post': new PopCoreFlavour('node-pop-core-post', endpoint, 'POST'),
   };
+}
+
+/**
+ * @alicloud/kms20160120 on @alicloud/rpc-client (WIRE.md "node-rpc-client"): V2 signatures, no
+ * region on the wire (KMS then uses its default region). Its errors are plain Errors with
+ * code `<Code>Error` and no status property: the status is only in the message.
+ */
+class RpcClientFlavour {
+  constructor(name, endpoint) {
+    this.name = name;
+    this.endpoint = endpoint;
+    this.clients = new Map();
+  }
+
+  client(creds) {
+    if (!this.clients.has(creds)) {
+      const cfg = new RpcConfig({ ...credentialOptions(creds), regionId: REGION, endpoint: this.endpoint, protocol: 'http' });
+      this.clients.set(creds, new kms.default(cfg));
+    }
+    return this.clients.get(creds);
+  }
+
+  async call(action, params, creds = 'default') {
+    const Req = kms[`${action}Request`];
+    const wireToField = Object.fromEntries(Object.entries(Req.names()).map(([f, w]) => [w, f]));
+    const client = this.client(creds);
+    let body;
+    try {
+      if (Object.keys(params).every((k) => wireToField[k])) {
+        const fields = Object.fromEntries(Object.entries(params).map(([k, v]) => [wireToField[k], v]));
+        const req = new Req(fields);
+        assert.deepEqual(req.toMap(), params);
+        const resp = await client[lowerFirst(action)](req);
+        body = JSON.parse(JSON.stringify(resp.toMap()));
+      } else {
+        // the generated model lacks a parameter (ListKeysRequest has no Filters): the client's
+        // own doRequest, exactly what every generated method calls
+        body = await client.doRequest(action, 'HTTPS', 'POST', '2016-01-20', 'AK', { ...params }, null, new RuntimeOptions({}));
+      }
+    } catch (e) {
+      if (!e.data || e.code === undefined) throw e;
+      assert.equal(e.code, `${e.data.Code}Error`);
+      assert.equal(e.statusCode, undefined);
+      // "<Code>Error: code: <status>, <Message> requestid: <RequestId>"
+      const m = /^(.*): code: (\d+), (.*) requestid: (.*)$/s.exec(e.message);
+      assert.ok(m, e.message);
+      const [, code, status, message, requestId] = m;
+      assert.deepEqual([code, message, requestId], [e.code, e.data.Message, e.data.RequestId]);
+      throw new SdkError({
+        code: e.data.Code, status: Number(status), message, requestId, data: e.data, raw: e,
+      });
+    }
+    return body;
+  }
+}
+
+export const KMS_FLAVOURS = ['node-kms-rpc'];
+
+export function makeKmsFlavours(endpoint) {
+  return { 'node-kms-rpc': new RpcClientFlavour('node-kms-rpc', endpoint) };
+}
+
+/** What every SDK surfaces for an API error, and the body (wire.md section 4). */
+export function assertApiError(err, api, { status, code, message, region = REGION, authAction, authUser }) {
+  assert.deepEqual({ code: err.code, status: err.status, message: err.sdkMessage }, { code, status, message });
+  assert.match(err.requestId, UUID_RE);
+  const body = err.data;
+  assert.deepEqual([body.Code, body.Message, body.RequestId], [code, message, err.requestId]);
+  assert.equal(body.HostId, api.hostId(region));
+  assert.equal(body.Recommend, `https://api.aliyun.com/troubleshoot?q=${code}&product=${api.product}&requestId=${err.requestId}`);
+  if (api === KMS_API) assert.equal(body.HttpStatus, status);
+  if (authAction !== undefined) {
+    const d = body.AccessDeniedDetail;
+    assert.equal(typeof d, 'object', JSON.stringify(body));
+    assert.equal(d.AuthAction, authAction);
+    assert.equal(d.AuthPrincipalType, 'SubUser');
+    assert.equal(d.AuthPrincipalDisplayName, authUser);
+    assert.equal(d.NoPermissionType, 'ImplicitDeny');
+  }
 }
 
 // ------------------------------------------------------------------ server

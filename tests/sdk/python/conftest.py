@@ -69,6 +69,16 @@ KEY_HZ = "key-hzz65e1c1f1wh3ka4wq4e"
 KEY_HZ_ARN = f"acs:kms:cn-hangzhou:{DEFAULT_ACCOUNT_ID}:key/{KEY_HZ}"
 KEY_SH = "key-shh2c6ns1d8ah1s5r1jpq"
 
+# every region of the default fixture (ECS and KMS DescribeRegions)
+REGION_IDS = [
+    "cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-huhehaote", "cn-wulanchabu",
+    "cn-hangzhou", "cn-shanghai", "cn-nanjing", "cn-fuzhou", "cn-shenzhen", "cn-heyuan",
+    "cn-guangzhou", "cn-chengdu", "cn-hongkong", "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ap-northeast-1",
+    "ap-northeast-2", "ap-south-1", "us-west-1", "us-east-1", "eu-central-1", "eu-west-1",
+    "me-east-1", "me-central-1",
+]
+
 ACTIONS = [
     "EnableDiskEncryptionByDefault",
     "DisableDiskEncryptionByDefault",
@@ -183,6 +193,24 @@ AUTH_ACTIONS = [
 ]
 
 
+# --------------------------------------------------------------------------- KMS data
+# The KMS tables are shared with the Node runner: ../kms_cases.json
+KMS_CASES = json.loads((Path(__file__).resolve().parents[1] / "kms_cases.json")
+                       .read_text(encoding="utf-8"))
+KMS_ERROR_CASES = [pytest.param(c, id=c["id"]) for c in KMS_CASES["errors"]]
+KEY_HZ_DISABLED = "key-hzz0disabled0000000001"
+# generated ids: key- + 3-letter region code + 21 lowercase alphanumerics
+KEY_ID_RE = {"cn-hangzhou": re.compile(r"^key-hzz[0-9a-z]{21}$"),
+             "cn-shanghai": re.compile(r"^key-shh[0-9a-z]{21}$")}
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+SERVICE_ALIAS = "alias/acs/ecs"
+
+
+def kms_arn(resource: str, region: str = REGION, account: str = DEFAULT_ACCOUNT_ID) -> str:
+    """acs:kms:<region>:<account>:<resource> (resource key/<id> or alias/<name>)."""
+    return f"acs:kms:{region}:{account}:{resource}"
+
+
 # --------------------------------------------------------------------------- SDK adapters
 @dataclass
 class SdkError(Exception):
@@ -202,51 +230,100 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", s).lower()
 
 
-class TeaFlavour:
-    """alibabacloud-ecs20140526 on alibabacloud-tea-openapi (V3 or V2 signatures)."""
+@dataclass(frozen=True)
+class Api:
+    """One API as both Python SDK families package it."""
 
-    def __init__(self, name: str, endpoint: str, signature_algorithm: str | None):
+    version: str
+    tea_package: str   # alibabacloud-<product><version> (tea / darabonba)
+    core_package: str  # aliyun-python-sdk-<product> request modules (AcsClient)
+    host_id: str       # HostId of its error bodies; {region} = the request's region
+    product: str       # product= of its error bodies' Recommend link
+
+
+ECS_API = Api("2014-05-26", "alibabacloud_ecs20140526", "aliyunsdkecs.request.v20140526",
+              "ecs.aliyuncs.com", "Ecs")
+KMS_API = Api("2016-01-20", "alibabacloud_kms20160120", "aliyunsdkkms.request.v20160120",
+              "kms.{region}.aliyuncs.com", "Kms")
+
+
+class TeaFlavour:
+    """alibabacloud-<product> on alibabacloud-tea-openapi: V3 signatures by default, V2 with
+    signature_algorithm='v2', V4 with signature_version='v4' (KMS only: its client carries the
+    alibabacloud-gateway-pop that V4 needs, and V4 is the one tea scheme that carries a region,
+    in its credential scope)."""
+
+    def __init__(self, name: str, endpoint: str, signature_algorithm: str | None,
+                 api: Api = ECS_API, signature_version: str | None = None):
         self.name = name
         self.endpoint = endpoint
         self.signature_algorithm = signature_algorithm
+        self.signature_version = signature_version
+        self.api = api
+        self.carries_region = signature_version == "v4"
         self._clients: dict = {}
 
-    def client(self, creds: str):
-        if creds not in self._clients:
-            from alibabacloud_ecs20140526.client import Client
+    def client(self, creds: str, region: str | None = REGION):
+        key = (creds, region)
+        if key not in self._clients:
+            import importlib
+
             from alibabacloud_tea_openapi.models import Config
 
+            client_cls = importlib.import_module(f"{self.api.tea_package}.client").Client
             ak, sk, token = creds_of(creds)
-            kw = dict(access_key_id=ak, access_key_secret=sk, region_id=REGION,
+            kw = dict(access_key_id=ak, access_key_secret=sk, region_id=region,
                       endpoint=self.endpoint, protocol="http")
             if token is not None:  # V3: x-acs-security-token header; V2: SecurityToken param
                 kw["security_token"] = token
             if self.signature_algorithm:
                 kw["signature_algorithm"] = self.signature_algorithm
-            self._clients[creds] = Client(Config(**kw))
-        return self._clients[creds]
+            if self.signature_version:
+                kw["signature_version"] = self.signature_version
+            self._clients[key] = client_cls(Config(**kw))
+        return self._clients[key]
 
-    def call(self, action: str, params: dict, creds: str = "default") -> dict:
-        from alibabacloud_ecs20140526 import models as ecs_models
-        from alibabacloud_tea_openapi import exceptions as tea_exc
+    def _request(self, action: str, params: dict) -> tuple:
+        """The generated request model for the call (none for KMS DescribeRegions)."""
+        import importlib
 
-        req_cls = getattr(ecs_models, f"{action}Request")
+        models = importlib.import_module(f"{self.api.tea_package}.models")
+        req_cls = getattr(models, f"{action}Request", None)
+        if req_cls is None:  # e.g. KMS describe_regions() takes no request
+            assert params == {}, (action, params)
+            return ()
         req = req_cls().from_map(dict(params))
         # from_map must have taken every parameter: a typo here would silently drop one
         assert req.to_map() == params, (req.to_map(), params)
-        method = getattr(self.client(creds), _snake(action))
+        return (req,)
+
+    def call(self, action: str, params: dict, creds: str = "default",
+             client_region: str | None = REGION) -> dict:
+        from alibabacloud_tea_openapi import exceptions as tea_exc
+        from darabonba.exceptions import UnretryableException
+
+        method = getattr(self.client(creds, client_region), _snake(action))
         try:
-            resp = method(req)
-        except tea_exc.AlibabaCloudException as e:
-            status = e.status_code
-            # 4xx must be ClientException, 5xx ServerException
-            expected_cls = tea_exc.ClientException if status < 500 else tea_exc.ServerException
-            assert isinstance(e, expected_cls), (type(e), status)
+            resp = method(*self._request(action, params))
+        except (tea_exc.AlibabaCloudException, UnretryableException) as e:
+            v4 = self.signature_version == "v4"
+            if isinstance(e, UnretryableException) and (not v4 or e.data is None):
+                raise  # not an API error (connection, parsing): let it show
+            if v4:
+                # V4 goes through the gateway, which wraps every API error (.code/.data/.statusCode)
+                assert isinstance(e, UnretryableException), type(e)
+                status, request_id = e.statusCode, e.data.get("RequestId")
+            else:
+                assert isinstance(e, tea_exc.AlibabaCloudException), type(e)
+                status, request_id = e.status_code, e.request_id
+                # 4xx must be ClientException, 5xx ServerException
+                expected_cls = tea_exc.ClientException if status < 500 else tea_exc.ServerException
+                assert isinstance(e, expected_cls), (type(e), status)
             data = dict(e.data or {})
             assert data.get("statusCode") == status
             # e.message is "code: <status>, <Message> request id: <RequestId>"
-            assert e.message == f"code: {status}, {data.get('Message')} request id: {e.request_id}"
-            raise SdkError(e.code, status, data.get("Message"), e.request_id, data, e) from None
+            assert e.message == f"code: {status}, {data.get('Message')} request id: {request_id}"
+            raise SdkError(e.code, status, data.get("Message"), request_id, data, e) from None
         assert resp.status_code == 200
         body = resp.body.to_map()
         headers = {k.lower(): v for k, v in (resp.headers or {}).items()}
@@ -258,12 +335,15 @@ class TeaFlavour:
 
 
 class CoreFlavour:
-    """aliyun-python-sdk-core + aliyun-python-sdk-ecs (V2 signatures, AcsClient)."""
+    """aliyun-python-sdk-core + aliyun-python-sdk-<product> (V2 signatures, AcsClient). It
+    always sends RegionId=<client region>, for KMS too."""
 
     name = "py-core"
+    carries_region = True
 
-    def __init__(self, endpoint: str):
+    def __init__(self, endpoint: str, api: Api = ECS_API):
         self.endpoint = endpoint
+        self.api = api
         self._clients: dict = {}
 
     def client(self, creds: str, region: str | None = REGION):
@@ -286,7 +366,7 @@ class CoreFlavour:
 
         from aliyunsdkcore.acs_exception.exceptions import ServerException
 
-        mod = importlib.import_module(f"aliyunsdkecs.request.v20140526.{action}Request")
+        mod = importlib.import_module(f"{self.api.core_package}.{action}Request")
         req = getattr(mod, f"{action}Request")()
         req.set_endpoint(self.endpoint)
         req.set_protocol_type("http")
@@ -304,16 +384,52 @@ class CoreFlavour:
         return json.loads(raw)
 
 
+def expect_error(sdk, action: str, params: dict, creds: str = "default", **kw) -> SdkError:
+    """The SdkError a call must raise."""
+    with pytest.raises(SdkError) as ei:
+        body = sdk.call(action, params, creds, **kw)
+        pytest.fail(f"{sdk.name} {action} {params}: expected an error, got success {body!r}")
+    return ei.value
+
+
+def assert_api_error(err: SdkError, api: Api, status: int, code: str, message: str,
+                     region: str = REGION, auth_action: str | None = None,
+                     auth_user: str | None = None) -> None:
+    """What every SDK surfaces (code, status, message, request id), and with tea the whole
+    body (wire.md section 4: KMS adds HttpStatus and names its regional host)."""
+    got = (err.code, err.status, err.message)
+    assert got == (code, status, message), got
+    assert err.request_id and UUID_RE.match(err.request_id), err.request_id
+    if err.data is None:  # py-core exposes no body
+        return
+    body = err.data
+    assert (body["Code"], body["Message"], body["RequestId"]) == (code, message, err.request_id)
+    assert body["HostId"] == api.host_id.format(region=region), body
+    assert body["Recommend"] == ("https://api.aliyun.com/troubleshoot"
+                                 f"?q={code}&product={api.product}&requestId={err.request_id}"), body
+    if api is KMS_API:
+        assert body["HttpStatus"] == status, body
+    if auth_action is not None:
+        detail = body.get("AccessDeniedDetail")
+        assert isinstance(detail, dict), body
+        assert detail.get("AuthAction") == auth_action
+        assert detail.get("AuthPrincipalType") == "SubUser"
+        assert detail.get("AuthPrincipalDisplayName") == auth_user
+        assert detail.get("NoPermissionType") == "ImplicitDeny"
+
+
 class Recorder:
     """Calls the SDK and checks what every successful response must hold."""
 
-    def __init__(self, sdk, creds="default"):
+    def __init__(self, sdk, creds="default", client_region=None):
         self.sdk = sdk
         self.creds = creds
+        # a client region other than REGION: only for flavours that carry one (carries_region)
+        self.kwargs = {} if client_region is None else {"client_region": client_region}
         self.request_ids = []
 
     def __call__(self, action, **params):
-        body = self.sdk.call(action, params, self.creds)
+        body = self.sdk.call(action, params, self.creds, **self.kwargs)
         assert isinstance(body, dict), body
         assert "Code" not in body, body
         rid = body.get("RequestId")
@@ -417,16 +533,22 @@ def _reset(emulator):
 
 
 FLAVOURS = ["py-tea-v3", "py-tea-v2", "py-core"]
+# the same adapters on the KMS API; tea V4 exists for KMS only (WIRE.md "py-tea-v4")
+KMS_FLAVOURS = ["py-tea-v3", "py-tea-v2", "py-tea-v4", "py-core"]
+# those that carry a region to KMS (carries_region): the others get the default region
+KMS_REGIONAL_FLAVOURS = ["py-tea-v4", "py-core"]
 
 
-def make_flavour(name: str, emu: Emulator):
+def make_flavour(name: str, emu: Emulator, api: Api = ECS_API):
     if name == "py-tea-v3":
-        return TeaFlavour(name, emu.endpoint, None)
+        return TeaFlavour(name, emu.endpoint, None, api)
     if name == "py-tea-v2":
-        return TeaFlavour(name, emu.endpoint, "v2")
+        return TeaFlavour(name, emu.endpoint, "v2", api)
+    if name == "py-tea-v4" and api is KMS_API:
+        return TeaFlavour(name, emu.endpoint, None, api, signature_version="v4")
     if name == "py-core":
-        return CoreFlavour(emu.endpoint)
-    raise ValueError(name)
+        return CoreFlavour(emu.endpoint, api)
+    raise ValueError(f"{name} for {api.version}")
 
 
 @pytest.fixture(scope="session")
@@ -437,3 +559,13 @@ def flavours(emulator):
 @pytest.fixture(params=FLAVOURS)
 def sdk(request, flavours):
     return flavours[request.param]
+
+
+@pytest.fixture(scope="session")
+def kms_flavours(emulator):
+    return {n: make_flavour(n, emulator, KMS_API) for n in KMS_FLAVOURS}
+
+
+@pytest.fixture(params=KMS_FLAVOURS)
+def kms(request, kms_flavours):
+    return kms_flavours[request.param]

@@ -2,21 +2,12 @@
 
 import pytest
 
-from conftest import KEY_HZ, KEY_HZ_ARN, KEY_SH, REGION, Recorder
+from conftest import KEY_HZ, KEY_HZ_ARN, KEY_SH, REGION, REGION_IDS, Recorder
 
 FIXTURE_KEYS = {
     KEY_HZ, KEY_SH, "key-hzz0disabled0000000001", "key-hzz1unauthorized000001",
     "key-hzz1disabled0000000001", "key-hzz1configured0000001", "key-hzz1ramdemo00000000001",
 }
-
-REGION_IDS = [
-    "cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-huhehaote", "cn-wulanchabu",
-    "cn-hangzhou", "cn-shanghai", "cn-nanjing", "cn-fuzhou", "cn-shenzhen", "cn-heyuan",
-    "cn-guangzhou", "cn-chengdu", "cn-hongkong", "ap-southeast-1", "ap-southeast-2",
-    "ap-southeast-3", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ap-northeast-1",
-    "ap-northeast-2", "ap-south-1", "us-west-1", "us-east-1", "eu-central-1", "eu-west-1",
-    "me-east-1", "me-central-1",
-]
 
 
 def test_default_encryption_lifecycle(sdk):
