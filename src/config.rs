@@ -78,12 +78,12 @@ pub struct Config {
     pub listen: String,
 
     /// A state document to boot from, instead of the built-in default fixture.
-    #[arg(long, env = "ECS_EMULATOR_FIXTURES")]
+    #[arg(long, global = true, env = "ECS_EMULATOR_FIXTURES")]
     pub fixtures: Option<PathBuf>,
 
     /// How requests are authenticated: `strict` verifies signatures, timestamps (±15 min)
     /// and nonces; `verify` signatures only (to replay recorded requests); `off` nothing.
-    #[arg(long, env = "ECS_EMULATOR_AUTH", value_enum, default_value_t = AuthMode::Strict)]
+    #[arg(long, global = true, env = "ECS_EMULATOR_AUTH", value_enum, default_value_t = AuthMode::Strict)]
     pub auth: AuthMode,
 
     /// Region used by KMS requests that name none.
@@ -95,23 +95,28 @@ pub struct Config {
     pub default_region: String,
 
     /// A state file: loaded at start if it exists, rewritten (atomically) after every change.
-    #[arg(long, env = "ECS_EMULATOR_STATE_FILE")]
+    #[arg(long, global = true, env = "ECS_EMULATOR_STATE_FILE")]
     pub state_file: Option<PathBuf>,
 
     /// Seed for request ids, key ids and generated credentials (deterministic runs).
-    #[arg(long, env = "ECS_EMULATOR_SEED")]
+    #[arg(long, global = true, env = "ECS_EMULATOR_SEED")]
     pub seed: Option<u64>,
 
     /// Bearer token every admin call but health must carry.
-    #[arg(long, env = "ECS_EMULATOR_ADMIN_TOKEN")]
+    #[arg(long, global = true, env = "ECS_EMULATOR_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
 
     /// How many requests the journal (`GET /_emulator/requests`) keeps.
-    #[arg(long, env = "ECS_EMULATOR_JOURNAL_CAPACITY", default_value_t = 1000)]
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_EMULATOR_JOURNAL_CAPACITY",
+        default_value_t = 1000
+    )]
     pub journal_capacity: usize,
 
     /// Log output: human-readable lines or one JSON object per line.
-    #[arg(long, env = "ECS_EMULATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    #[arg(long, global = true, env = "ECS_EMULATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
 }
 

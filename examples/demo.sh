@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# A narrated walkthrough of ecs-emulator: it starts a server, then — with `ecs-emulator call`
+# alone, no SDK — shows the happy path of the disk default-encryption family and every
+# documented error, each from the demo account of the default fixture that is made for it.
+# Each step checks the answer it narrates, so the script doubles as a test (exit 1 on a
+# surprise).
+#
+#   examples/demo.sh                     # builds target/release/ecs-emulator if needed
+#   ECS_EMULATOR_BIN=path examples/demo.sh
+#   DEMO_PAUSE=2 examples/demo.sh        # seconds between steps, for an audience
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bin=${ECS_EMULATOR_BIN:-target/release/ecs-emulator}
+if [[ ! -x $bin ]]; then
+  echo "building $bin …"
+  cargo build --release --quiet
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+listen="127.0.0.1:$port"
+"$bin" serve --listen "$listen" --log-format json 2>/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do "$bin" healthcheck --listen "$listen" >/dev/null 2>&1 && break; sleep 0.1; done
+
+bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true)
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; sleep "${DEMO_PAUSE:-0}"; }
+
+# expect CODE AK SECRET -- ACTION Key=Value…   (CODE "ok" for a success)
+expect() {
+  local code=$1 ak=$2 secret=$3; shift 4
+  echo "\$ ecs-emulator call $* --access-key-id $ak"
+  local out
+  out=$("$bin" call --listen "$listen" --access-key-id "$ak" --access-key-secret "$secret" "$@" || true)
+  echo "$out" | sed 's/^/  /'
+  if [[ $code == ok ]]; then
+    [[ $out == "HTTP 200"* ]] || { echo "demo: expected success" >&2; exit 1; }
+  else
+    grep -q "\"Code\": \"$code\"" <<<"$out" || { echo "demo: expected $code" >&2; exit 1; }
+  fi
+}
+
+default=(LTAI5tTestAccessKey01 TestSecret01)
+hz=RegionId=cn-hangzhou
+
+say "The happy path, as the default account (${default[0]})"
+expect ok "${default[@]}" -- DescribeDiskEncryptionByDefaultStatus $hz
+expect ok "${default[@]}" -- EnableDiskEncryptionByDefault $hz
+expect ok "${default[@]}" -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=alias/demo
+expect ok "${default[@]}" -- DescribeDiskDefaultKMSKeyId $hz
+expect ok "${default[@]}" -- ResetDiskDefaultKMSKeyId $hz
+expect ok "${default[@]}" -- DisableDiskEncryptionByDefault $hz
+
+say "A required parameter left out"
+expect MissingParameter "${default[@]}" -- EnableDiskEncryptionByDefault
+say "A region that does not exist"
+expect InvalidParameter.RegionIdNotExists "${default[@]}" -- EnableDiskEncryptionByDefault RegionId=cn-atlantis
+say "A region without default encryption (the fixture's choice: ap-south-1)"
+expect Abs.InvalidAction.RegionNotSupport "${default[@]}" -- EnableDiskEncryptionByDefault RegionId=ap-south-1
+say "Changing the key while the feature is off"
+expect InvalidDefaultEncryption.NotFound "${default[@]}" -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=alias/demo
+say "An account not on the disk whitelist"
+expect UserNotInTheWhiteList LTAI5tDemoNotWhitelisted DemoSecretNotWhitelisted -- EnableDiskEncryptionByDefault $hz
+say "An account that never activated KMS"
+expect InvalidOperation.KMSServiceNotOpen LTAI5tDemoKmsServiceOff DemoSecretKmsServiceOff -- EnableDiskEncryptionByDefault $hz
+say "KMS not enabled for the account in this region"
+expect InvalidParameter.Encrypted.KmsNotEnabled LTAI5tDemoKmsRegionOff DemoSecretKmsRegionOff -- EnableDiskEncryptionByDefault $hz
+say "ECS never granted the AliyunECSDiskEncryptDefaultRole"
+expect InvalidParameter.KMSKeyId.KMSUnauthorized LTAI5tDemoRoleNotGranted DemoSecretRoleNotGranted -- EnableDiskEncryptionByDefault $hz
+say "A key ECS is not authorized to use"
+expect InvalidParameter.KMSKeyId.KMSUnauthorized LTAI5tDemoKeyUnauthorized DemoSecretKeyUnauthorized -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=key-hzz1unauthorized000001
+say "A disabled key"
+expect InvalidParameter.KMSKeyId.CMKNotEnabled LTAI5tDemoKeyDisabled DemoSecretKeyDisabled -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=key-hzz1disabled0000000001
+say "Enabling what is already enabled"
+expect InvalidOperation.DefaultEncryptionAlreadyEnabled LTAI5tDemoEncryptionOn DemoSecretEncryptionOn -- EnableDiskEncryptionByDefault $hz
+say "A key that does not exist (in this account and region)"
+expect InvalidOperation.KMSKeyIdNotFound LTAI5tDemoEncryptionOn DemoSecretEncryptionOn -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=key-doesnotexist
+say "A RAM user with AliyunECSFullAccess: ModifyDiskDefaultKMSKeyId is for root identities only"
+expect Forbidden.RAM LTAI5tDemoRamEcsAdmin DemoSecretRamEcsAdmin -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=key-hzz1ramdemo00000000001
+say "… while the account's root may"
+expect ok LTAI5tDemoRamRoot DemoSecretRamRoot -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=key-hzz1ramdemo00000000001
+say "A read-only RAM user may describe, not enable"
+expect ok LTAI5tDemoRamEcsReader DemoSecretRamEcsReader -- DescribeDiskEncryptionByDefaultStatus $hz
+expect Forbidden.RAM LTAI5tDemoRamEcsReader DemoSecretRamEcsReader -- EnableDiskEncryptionByDefault $hz
+say "DescribeRegions in a language it does not speak"
+expect InvalidAcceptLanguage.NotFound "${default[@]}" -- DescribeRegions AcceptLanguage=fr-FR
+
+say "Authentication: a wrong secret, an inactive key, an expired STS token"
+expect SignatureDoesNotMatch LTAI5tTestAccessKey01 NotTheSecret -- DescribeRegions
+expect Forbidden.AccessKeyDisabled LTAI5tDemoInactiveKey01 DemoSecretInactive01 -- DescribeRegions
+echo "\$ ecs-emulator call DescribeRegions --access-key-id STS.DemoExpired01 --security-token …"
+out=$("$bin" call --listen "$listen" --access-key-id STS.DemoExpired01 --access-key-secret DemoSecretStsExpired01 --security-token CAIDemoSecurityTokenExpired01 DescribeRegions || true)
+echo "$out" | sed 's/^/  /'
+grep -q '"Code": "InvalidSecurityToken.Expired"' <<<"$out" || { echo "demo: expected InvalidSecurityToken.Expired" >&2; exit 1; }
+
+say "KMS and ECS together: disable the key in KMS, and ECS refuses it"
+expect ok "${default[@]}" -- EnableDiskEncryptionByDefault $hz
+expect ok "${default[@]}" -- --api-version 2016-01-20 DisableKey KeyId=alias/demo
+expect InvalidParameter.KMSKeyId.CMKNotEnabled "${default[@]}" -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=alias/demo
+
+say "Done: every documented error of the family, from the default fixture alone"
