@@ -470,3 +470,104 @@ fn sigterm_during_a_burst_answers_every_started_request_and_exits_0() {
     // And it no longer accepts.
     assert!(exchange(&server.address, "GET", "/_emulator/health", "").is_err());
 }
+
+#[test]
+fn every_flag_has_its_env_twin() {
+    let help = String::from_utf8(run(&["--help"]).stdout).unwrap();
+    let flags: Vec<&str> = help
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("--") && !l.starts_with("--help") && !l.starts_with("--version"))
+        .collect();
+    assert_eq!(flags.len(), 9, "{help}");
+    for flag in flags {
+        let name = flag
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .trim_start_matches("--");
+        let twin = format!(
+            "[env: ECS_EMULATOR_{}=",
+            name.to_uppercase().replace('-', "_")
+        );
+        assert!(help.contains(&twin), "{name} has no {twin}");
+    }
+}
+
+#[test]
+fn env_twins_set_fixtures_state_file_seed_token_and_journal() {
+    let dir = temp_dir("twins");
+    let fixture = dir.join("fixture.json");
+    std::fs::write(
+        &fixture,
+        r#"{"regions":[{"regionId":"cn-hangzhou"}],"accounts":[{"accountId":"7","accessKeys":[{"accessKeyId":"AK7","accessKeySecret":"s"}]}]}"#,
+    )
+    .unwrap();
+    let state_file = dir.join("state.json");
+    let start = || {
+        let mut command = clean_command();
+        command
+            .env("ECS_EMULATOR_LISTEN", "127.0.0.1:0")
+            .env("ECS_EMULATOR_AUTH", "off")
+            .env("ECS_EMULATOR_FIXTURES", &fixture)
+            .env("ECS_EMULATOR_SEED", "5")
+            .env("ECS_EMULATOR_ADMIN_TOKEN", "t0ken")
+            .env("ECS_EMULATOR_JOURNAL_CAPACITY", "2");
+        Server::start(&mut command)
+    };
+    let server = start();
+    let regions = server.call(
+        "GET",
+        "/?Action=DescribeRegions&Version=2014-05-26&Format=JSON",
+        "",
+    );
+    let answer: serde_json::Value = serde_json::from_str(&regions).unwrap();
+    assert_eq!(
+        answer["Regions"]["Region"].as_array().unwrap().len(),
+        1,
+        "the fixture"
+    );
+    assert!(
+        exchange(&server.address, "GET", "/_emulator/state", "")
+            .unwrap()
+            .starts_with("HTTP/1.1 401"),
+        "the token"
+    );
+    for _ in 0..3 {
+        server.call(
+            "GET",
+            "/?Action=DescribeRegions&Version=2014-05-26&Format=JSON",
+            "",
+        );
+    }
+    let mut stream = TcpStream::connect(&server.address).unwrap();
+    write!(stream, "GET /_emulator/requests HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\nConnection: close\r\n\r\n").unwrap();
+    let mut journal = String::new();
+    stream.read_to_string(&mut journal).unwrap();
+    assert_eq!(
+        journal.matches("\"requestId\"").count(),
+        2,
+        "the journal capacity: {journal}"
+    );
+    drop(server);
+    // The same seed: the same first request id.
+    let first = |server: &Server| {
+        let body = server.call(
+            "GET",
+            "/?Action=DescribeRegions&Version=2014-05-26&Format=JSON",
+            "",
+        );
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["RequestId"].clone()
+    };
+    let (a, b) = (start(), start());
+    assert_eq!(first(&a), first(&b));
+    drop((a, b));
+    // The state file twin.
+    let mut command = clean_command();
+    command
+        .env("ECS_EMULATOR_LISTEN", "127.0.0.1:0")
+        .env("ECS_EMULATOR_STATE_FILE", &state_file);
+    drop(Server::start(&mut command));
+    assert!(state_file.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
