@@ -12,13 +12,18 @@ use std::time::Duration;
 /// How long in-flight requests may take to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// mimalloc: the per-request allocations (parameters, journal entries, bodies) are many and
+/// small; glibc's allocator spent ~15% of the signed path in malloc/free (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let listen = cli.config.listen.clone();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            telemetry::init(cli.config.log_format);
+            let _flush_logs = telemetry::init(cli.config.log_format);
             match serve(cli.config).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(message) => {

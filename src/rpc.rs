@@ -153,6 +153,12 @@ async fn pipeline(
         .into_iter()
         .map(str::to_owned)
         .collect();
+    if let (Some(token), Some(string_to_sign)) = (
+        request.params.peek("SecurityToken"),
+        exchange.signature.string_to_sign.as_mut(),
+    ) {
+        *string_to_sign = journal::without_token(string_to_sign, token);
+    }
     result
 }
 

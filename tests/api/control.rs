@@ -651,6 +651,34 @@ async fn the_journal_is_bounded_and_shows_signature_verdicts() {
 }
 
 #[tokio::test]
+async fn the_journal_never_shows_a_security_token() {
+    let settings = Settings {
+        auth: AuthMode::Verify,
+        ..Settings::default()
+    };
+    let harness = Harness::with_settings(ecs_emulator::DEFAULT_FIXTURE, settings);
+    let token = "CAIDemoSecurityTokenRoot01";
+    harness
+        .get(&format!(
+            "Action=DescribeRegions&Version=2014-05-26&Format=JSON&AccessKeyId=STS.DemoDefaultRoot01&SignatureMethod=HMAC-SHA1&SignatureVersion=1.0&Signature=bad&SecurityToken={}",
+            crate::support::encode(token)
+        ))
+        .await;
+    let (_, journal) = harness
+        .admin(Method::GET, "/_emulator/requests", None)
+        .await;
+    let text = journal.to_string();
+    assert!(!text.contains("CAIDemoSecurityTokenRoot01"), "{text}");
+    let string_to_sign = journal["requests"][0]["signature"]["stringToSign"]
+        .as_str()
+        .unwrap();
+    assert!(
+        string_to_sign.contains("SecurityToken%3D***"),
+        "{string_to_sign}"
+    );
+}
+
+#[tokio::test]
 async fn coverage_lists_every_action_and_code() {
     let harness = Harness::default_fixture();
     let (status, coverage) = harness
