@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The performance benchmark (issue: "Performance"): a bare axum baseline against
+# ecs-emulator, in one run, on this machine, loopback only, bounded, stopping what it starts.
+#
+#   bench/run.sh                    # ~4 minutes; prints the table and writes bench/last-run.md
+#   bench/run.sh --duration 3 --reps 1
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! command -v wrk >/dev/null; then
+  echo "bench: installing wrk (Debian package)"
+  apt-get update -qq && apt-get install -y -qq wrk
+fi
+echo "bench: building the emulator, the baseline and the pre-signer (release)"
+cargo build --release --quiet --bin ecs-emulator --example baseline --example presign
+
+exec python3 bench/measure.py "$@"
