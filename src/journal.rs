@@ -2,9 +2,11 @@
 //! newest last, with what a test needs to assert on them — including the parameters the
 //! action never read, and secrets redacted.
 
-use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::time::SystemTime;
 
 /// Parameters whose values never appear in the journal.
 const REDACTED: &[&str] = &["Signature", "SecurityToken"];
@@ -14,7 +16,9 @@ const REDACTED: &[&str] = &["Signature", "SecurityToken"];
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
     pub request_id: String,
-    pub received_at: String,
+    /// Formatted only when the journal is read.
+    #[serde(serialize_with = "rfc3339")]
+    pub received_at: SystemTime,
     pub method: String,
     pub product: Option<&'static str>,
     pub version: Option<String>,
@@ -23,7 +27,7 @@ pub struct Entry {
     pub account_id: Option<String>,
     /// `root`, or the RAM user's name.
     pub principal: Option<String>,
-    pub params: BTreeMap<String, String>,
+    pub params: Params,
     pub unread_params: Vec<String>,
     pub signature: SignatureReport,
     pub fault_id: Option<String>,
@@ -44,21 +48,34 @@ pub struct SignatureReport {
     pub string_to_sign: Option<String>,
 }
 
-/// The parameters as decoded, with secret values replaced by `***`.
-pub fn redacted_params<'a>(
-    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> BTreeMap<String, String> {
-    pairs
-        .into_iter()
-        .map(|(name, value)| {
-            let value = if REDACTED.contains(&name) {
-                "***"
-            } else {
-                value
-            };
-            (name.to_owned(), value.to_owned())
-        })
-        .collect()
+/// The decoded parameters, sorted by name, secret values replaced by `***`; a JSON object.
+#[derive(Debug, Clone, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Takes the request's pairs (no copy) and hides the secrets.
+    pub fn redacted(mut pairs: Vec<(String, String)>) -> Self {
+        for (name, value) in &mut pairs {
+            if REDACTED.contains(&name.as_str()) {
+                *value = "***".to_owned();
+            }
+        }
+        Self(pairs)
+    }
+}
+
+impl Serialize for Params {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+fn rfc3339<S: Serializer>(at: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&crate::ids::date_text((*at).into()))
 }
 
 /// `string_to_sign` with a security token's value hidden: V2 signs every parameter, so the

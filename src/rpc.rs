@@ -23,7 +23,6 @@ use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::Response;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -38,7 +37,7 @@ struct Exchange {
     access_key_id: Option<String>,
     account_id: Option<String>,
     principal: Option<String>,
-    params: BTreeMap<String, String>,
+    params: journal::Params,
     unread: Vec<String>,
     signature: SignatureReport,
     fault_id: Option<String>,
@@ -47,7 +46,7 @@ struct Exchange {
 /// Answers one RPC request.
 pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let started = Instant::now();
-    let received_at = crate::ids::now_text();
+    let received_at = std::time::SystemTime::now();
     let request_id = app.ids.request_id();
     let (parts, body) = request.into_parts();
     let method = parts.method.to_string();
@@ -61,7 +60,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         access_key_id: None,
         account_id: None,
         principal: None,
-        params: BTreeMap::new(),
+        params: journal::Params::default(),
         unread: Vec::new(),
         signature: SignatureReport {
             scheme: scheme.name(),
@@ -87,7 +86,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let code = result.as_ref().err().map(|e| e.wire().to_owned());
     let status = response.status().as_u16();
     tracing::info!(
-        request_id,
+        request_id = %request_id,
         action = exchange.action.map_or("-", Action::wire_name),
         account = exchange.account_id.as_deref().unwrap_or("-"),
         principal = exchange.principal.as_deref().unwrap_or("-"),
@@ -142,8 +141,6 @@ async fn pipeline(
     let body = parse::read_body(&parts.headers, body, app.settings.body_limit).await?;
     let request = parse::decode(parts.method, parts.headers, parts.uri.query(), body)?;
     exchange.format = request.format;
-    let pairs = request.params.pairs().iter();
-    exchange.params = journal::redacted_params(pairs.map(|(n, v)| (n.as_str(), v.as_str())));
     request.params.mark_read(auth::PROTOCOL_PARAMS);
 
     let result = decoded(app, &request, exchange).await;
@@ -159,6 +156,7 @@ async fn pipeline(
     ) {
         *string_to_sign = journal::without_token(string_to_sign, token);
     }
+    exchange.params = journal::Params::redacted(request.params.into_pairs());
     result
 }
 

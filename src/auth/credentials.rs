@@ -109,7 +109,7 @@ impl<'a> Credentials<'a> {
                     query,
                     &authorization.signed_headers,
                     |name| header_values(request, name),
-                    &v3::hex_sha256(&request.body),
+                    &body_hash(request),
                 );
                 let string_to_sign = v3::string_to_sign(authorization.algorithm, &canonical);
                 let signature = match scope {
@@ -136,7 +136,7 @@ impl<'a> Credentials<'a> {
                 .header("x-acs-content-sha256")
                 .ok()
                 .flatten()
-                .is_none_or(|claimed| claimed == v3::hex_sha256(&request.body)),
+                .is_none_or(|claimed| claimed == body_hash(request)),
         };
         let outcome = if body_hash_ok && signature::signatures_equal(&expected, self.signature) {
             Ok(())
@@ -159,10 +159,25 @@ fn algorithm(scheme: Scheme) -> &'static str {
 
 /// A header's values, joined by `,` as a client would have signed them.
 fn header_values(request: &RpcRequest, name: &str) -> Option<String> {
-    let mut values = request.headers.get_all(name).iter().peekable();
-    values.peek()?;
-    let joined: Vec<String> = values
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    Some(joined.join(","))
+    let mut joined: Option<String> = None;
+    for value in request.headers.get_all(name) {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        match &mut joined {
+            None => joined = Some(text.into_owned()),
+            Some(all) => {
+                all.push(',');
+                all.push_str(&text);
+            }
+        }
+    }
+    joined
+}
+
+/// The hex SHA-256 of the body (of the empty body, without hashing: most requests).
+fn body_hash(request: &RpcRequest) -> String {
+    if request.body.is_empty() {
+        v3::EMPTY_BODY_SHA256.to_owned()
+    } else {
+        v3::hex_sha256(&request.body)
+    }
 }

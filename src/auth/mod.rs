@@ -60,12 +60,20 @@ pub const PROTOCOL_PARAMS: &[&str] = &[
 /// `x-acs-accesskey-id` as a fallback).
 pub fn presented_access_key_id(request: &RpcRequest) -> Option<String> {
     let found = match request.scheme {
-        Scheme::V2 => request.params.optional("AccessKeyId"),
-        Scheme::V3 | Scheme::V4 => authorization(request)
-            .map(|a| a.access_key_id())
+        Scheme::V2 => request.params.peek("AccessKeyId"),
+        // The credential's first part, read without parsing the whole header.
+        Scheme::V3 | Scheme::V4 => request
+            .header("authorization")
+            .ok()
+            .flatten()
+            .and_then(|value| value.split_once("Credential="))
+            .and_then(|(_, rest)| rest.split([',', '/']).next())
             .or_else(|| request.header("x-acs-accesskey-id").ok().flatten()),
     };
-    found.filter(|id| !id.is_empty()).map(str::to_owned)
+    found
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
 }
 
 /// The region of a V4 credential scope (`AK/YYYYMMDD/<region>/<product>/aliyun_v4_request`).

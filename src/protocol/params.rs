@@ -173,6 +173,11 @@ impl Params {
             .collect()
     }
 
+    /// The pairs, taken out (for the journal, once the request is done).
+    pub fn into_pairs(self) -> Vec<Pair> {
+        self.entries
+    }
+
     /// Every pair, sorted by name (for canonicalization and the journal); marks nothing.
     pub fn pairs(&self) -> &[Pair] {
         &self.entries

