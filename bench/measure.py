@@ -77,7 +77,7 @@ class Server:
 
 
 def wrk(port, connections, seconds, script=None, path="/"):
-    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    argv = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         argv += ["-s", script]
     out = subprocess.run(argv + [f"http://127.0.0.1:{port}{path}"], check=True, capture_output=True, text=True).stdout

@@ -173,11 +173,12 @@ impl World {
                 .insert(access_key_id.clone(), account.account_id.clone());
         }
         let ordinal = self.next_ordinal.fetch_add(1, Ordering::AcqRel);
+        let account_id = account.account_id.clone();
         let slot = AccountSlot {
             ordinal,
-            account: Mutex::new(account.clone()),
+            account: Mutex::new(account),
         };
-        self.accounts.insert(account.account_id, Arc::new(slot));
+        self.accounts.insert(account_id, Arc::new(slot));
     }
 
     fn dump(&self) -> StateDocument {
