@@ -23,7 +23,7 @@ fn main() {
     let headers: Vec<(&str, String)> = vec![
         ("host", "bench".to_owned()),
         ("x-acs-action", action.clone()),
-        ("x-acs-content-sha256", v3::hex_sha256(b"")),
+        ("x-acs-content-sha256", v3::EMPTY_BODY_SHA256.to_owned()),
         ("x-acs-date", ecs_emulator::ids::now_text()),
         (
             "x-acs-signature-nonce",
@@ -31,20 +31,7 @@ fn main() {
         ),
         ("x-acs-version", "2014-05-26".to_owned()),
     ];
-    let signed: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
-    let canonical = v3::canonical_request(
-        "POST",
-        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        &signed,
-        |name| {
-            headers
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.clone())
-        },
-        &v3::hex_sha256(b""),
-    );
-    let signature = v3::sign(secret, &v3::string_to_sign(v3::ALGORITHM, &canonical));
+    let authorization = v3::authorization("POST", &pairs, &headers, access_key_id, secret);
     let query: Vec<String> = pairs
         .iter()
         .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
@@ -56,9 +43,5 @@ fn main() {
         let name = if *name == "host" { "Host" } else { name };
         println!("wrk.headers[\"{name}\"] = \"{value}\"");
     }
-    println!(
-        "wrk.headers[\"authorization\"] = \"{} Credential={access_key_id},SignedHeaders={},Signature={signature}\"",
-        v3::ALGORITHM,
-        signed.join(";")
-    );
+    println!("wrk.headers[\"authorization\"] = \"{authorization}\"");
 }

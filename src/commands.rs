@@ -148,7 +148,7 @@ pub fn signed_request(args: &CallArgs, endpoint: &str) -> Result<Request<Full<By
         let mut headers: Vec<(&str, String)> = vec![
             ("host", host.clone()),
             ("x-acs-action", args.action.clone()),
-            ("x-acs-content-sha256", v3::hex_sha256(b"")),
+            ("x-acs-content-sha256", v3::EMPTY_BODY_SHA256.to_owned()),
             ("x-acs-date", timestamp()),
             ("x-acs-signature-nonce", nonce()),
             ("x-acs-version", args.api_version.clone()),
@@ -158,25 +158,7 @@ pub fn signed_request(args: &CallArgs, endpoint: &str) -> Result<Request<Full<By
             headers.push(("x-acs-security-token", token.clone()));
             headers.sort();
         }
-        let signed_headers: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
-        let canonical = v3::canonical_request(
-            "POST",
-            params.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-            &signed_headers,
-            |name| {
-                headers
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| v.clone())
-            },
-            &v3::hex_sha256(b""),
-        );
-        let signature = v3::sign(&secret, &v3::string_to_sign(v3::ALGORITHM, &canonical));
-        let authorization = format!(
-            "{} Credential={access_key_id},SignedHeaders={},Signature={signature}",
-            v3::ALGORITHM,
-            signed_headers.join(";")
-        );
+        let authorization = v3::authorization("POST", &params, &headers, &access_key_id, &secret);
         let mut builder = builder.header("authorization", authorization);
         for (name, value) in headers.iter().filter(|(n, _)| *n != "host") {
             builder = builder.header(*name, value);

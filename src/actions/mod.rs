@@ -155,28 +155,13 @@ impl Action {
 
     /// (code, how to reach it) for each state check the action makes, in check order.
     pub fn checks(self) -> Vec<(ErrorCode, &'static str)> {
-        match self {
-            Action::DescribeRegions => vec![(
+        match (self, self.product()) {
+            (Action::DescribeRegions, _) => vec![(
                 ErrorCode::InvalidAcceptLanguage,
                 "AcceptLanguage other than zh-CN, en-US or ja",
             )],
-            Action::EnableDiskEncryptionByDefault
-            | Action::DisableDiskEncryptionByDefault
-            | Action::DescribeDiskEncryptionByDefaultStatus
-            | Action::ModifyDiskDefaultKmsKeyId
-            | Action::ResetDiskDefaultKmsKeyId
-            | Action::DescribeDiskDefaultKmsKeyId => disk_encryption::checks(self),
-            Action::KmsCreateKey
-            | Action::KmsDescribeKey
-            | Action::KmsListKeys
-            | Action::KmsEnableKey
-            | Action::KmsDisableKey
-            | Action::KmsScheduleKeyDeletion
-            | Action::KmsCancelKeyDeletion
-            | Action::KmsCreateAlias
-            | Action::KmsDeleteAlias
-            | Action::KmsListAliases
-            | Action::KmsDescribeRegions => kms::checks(self),
+            (_, Product::Ecs) => disk_encryption::checks(self),
+            (_, Product::Kms) => kms::checks(self),
         }
     }
 

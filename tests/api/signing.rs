@@ -500,20 +500,9 @@ async fn v3_headers_are_verified_as_signed() {
             ("x-acs-signature-nonce", nonce),
             ("x-acs-version", "2014-05-26"),
         ];
-        let signed: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
-        let canonical = v3::canonical_request(
-            "POST",
-            [("RegionId", "cn-hangzhou")],
-            &signed,
-            |name| {
-                headers
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| v.to_string())
-            },
-            &v3::hex_sha256(b""),
-        );
-        let signature = v3::sign(secret, &v3::string_to_sign(v3::ALGORITHM, &canonical));
+        let owned: Vec<(&str, String)> = headers.iter().map(|(n, v)| (*n, v.to_string())).collect();
+        let query = [("RegionId".to_owned(), "cn-hangzhou".to_owned())];
+        let authorization = v3::authorization("POST", &query, &owned, DEFAULT_AK, secret);
         let mut request = Request::builder()
             .method(Method::POST)
             .uri("/?RegionId=cn-hangzhou");
@@ -521,7 +510,7 @@ async fn v3_headers_are_verified_as_signed() {
             request = request.header(name, value);
         }
         request
-            .header("authorization", format!("ACS3-HMAC-SHA256 Credential={DEFAULT_AK},SignedHeaders={},Signature={signature}", signed.join(";")))
+            .header("authorization", authorization)
             .body(Body::empty())
             .unwrap()
     };
