@@ -92,8 +92,14 @@ struct State {
     rules: Vec<Stored>,
 }
 
+/// The longest delay a fault may add: a test tool must not hang a client for ever.
+pub const MAX_LATENCY_MS: u64 = 60_000;
+
 /// Checks a rule and builds the error it answers with.
 fn error_of(rule: &Rule) -> Result<Option<ApiError>, String> {
+    if rule.latency_ms > MAX_LATENCY_MS {
+        return Err(format!("latencyMs: at most {MAX_LATENCY_MS}"));
+    }
     if let Some(p) = rule.probability
         && !(p > 0.0 && p <= 1.0)
     {

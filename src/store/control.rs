@@ -64,6 +64,17 @@ fn typed<T: DeserializeOwned>(root: &str, value: Value) -> Result<T, ControlErro
     })
 }
 
+/// A merge patch of a whole object must itself be an object.
+fn require_object(root: &str, patch: &Value) -> Result<(), ControlError> {
+    if patch.is_object() {
+        Ok(())
+    } else {
+        Err(ControlError::Invalid(format!(
+            "{root}: a merge patch must be a JSON object"
+        )))
+    }
+}
+
 fn to_value<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
@@ -229,6 +240,7 @@ impl Store {
 
     /// Merges `patch` (RFC 7386) into the account.
     pub fn patch_account(&self, account_id: &str, patch: &Value) -> Result<Account, ControlError> {
+        require_object("account", patch)?;
         self.edit_account(account_id, |document| {
             merge_patch(document, patch);
             Ok(())
@@ -242,6 +254,7 @@ impl Store {
         key_id: &str,
         patch: &Value,
     ) -> Result<KmsKey, ControlError> {
+        require_object("kmsKey", patch)?;
         let account = self.edit_account(account_id, |document| {
             let keys = document["kmsKeys"].as_array_mut();
             let key = keys
@@ -301,6 +314,7 @@ impl Store {
 
     /// Merges `patch` into a region of the catalogue.
     pub fn patch_region(&self, region_id: &str, patch: &Value) -> Result<Region, ControlError> {
+        require_object("region", patch)?;
         let _serial = lock(&self.control);
         let world = self.world();
         let mut regions = world.regions.clone();

@@ -34,11 +34,10 @@ fn rotation_interval(params: &Params) -> Result<Option<String>, ApiError> {
         return Ok(None);
     };
     let invalid = || ApiError::invalid("RotationInterval");
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let number: u64 = number.parse().map_err(|_| invalid())?;
-    let seconds = match unit {
-        "s" => number,
-        "d" => number.checked_mul(86_400).ok_or_else(invalid)?,
+    let number = |digits: &str| digits.parse::<u64>().map_err(|_| invalid());
+    let seconds = match (text.strip_suffix('s'), text.strip_suffix('d')) {
+        (Some(digits), _) => number(digits)?,
+        (_, Some(digits)) => number(digits)?.checked_mul(86_400).ok_or_else(invalid)?,
         _ => return Err(invalid()),
     };
     if !(7 * 86_400..=365 * 86_400).contains(&seconds) {
