@@ -217,8 +217,8 @@ export ALIBABA_CLOUD_ACCESS_KEY_ID={access_key_id}
 export ALIBABA_CLOUD_ACCESS_KEY_SECRET={secret}
 export ALIBABA_CLOUD_REGION_ID=cn-hangzhou
 export ECS_EMULATOR_ENDPOINT={host}
-# Python (alibabacloud-ecs20140526; credentials from the variables above):
-#   Client(Config(region_id='cn-hangzhou', endpoint='{host}', protocol='http'))
+# Python (alibabacloud-ecs20140526; the credential chain reads the variables above):
+#   Client(Config(credential=alibabacloud_credentials.client.Client(), region_id='cn-hangzhou', endpoint='{host}', protocol='http'))
 # Node (@alicloud/ecs20140526):
 #   new Ecs.default(new OpenApi.$OpenApiUtil.Config({{ accessKeyId: '{access_key_id}', accessKeySecret: '{secret}', regionId: 'cn-hangzhou', endpoint: '{host}', protocol: 'http' }}))
 # Go (github.com/alibabacloud-go/ecs-20140526):
