@@ -2,18 +2,16 @@
 // credentials (tea V3 sends x-acs-security-token + x-acs-accesskey-id headers, tea V2 and
 // pop-core a SecurityToken parameter), bad tokens, expired tokens, a token on a permanent key,
 // an inactive AccessKey, and an STS credential acting as a RAM user.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AUTH_ACTIONS, AUTH_ERROR_CASES, FLAVOURS, KEY_HZ, MSG_FORBIDDEN_RAM, RAM_OWNER_ID, REGION,
-  Recorder, UUID_RE, expectSdkError, makeFlavours, startEmulator,
+  Recorder, UUID_RE, expectSdkError, useEmulator,
 } from './helpers.mjs';
 
 let emu;
 let sdks;
-before(async () => { emu = await startEmulator(); sdks = makeFlavours(emu.endpoint); });
-after(async () => { await emu?.stop(); });
-beforeEach(async () => { await emu.reset(); });
+useEmulator((started, flavours) => { emu = started; sdks = flavours; });
 
 const r = { RegionId: REGION };
 

@@ -3,7 +3,7 @@
 // sent, tests run in parallel on accounts of their own, snapshots restore what an SDK sees, and
 // an admin change to a key decides what ECS accepts. Last, the user-facing example
 // (examples/testing/) runs against this file's emulator.
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CREDS, ECS_API, FLAVOURS, REGION, REPO_ROOT, Recorder, SdkError, assertApiError,
-  expectSdkError, makeFlavours, startEmulator,
+  expectSdkError, useEmulator,
 } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
@@ -23,9 +23,7 @@ const { ThrottlingError, ClientError } = require('@alicloud/openapi-core');
 
 let emu;
 let sdks;
-before(async () => { emu = await startEmulator(); sdks = makeFlavours(emu.endpoint); });
-after(async () => { await emu?.stop(); });
-beforeEach(async () => { await emu.reset(); });
+useEmulator((started, flavours) => { emu = started; sdks = flavours; });
 // POST /_emulator/reset keeps fault rules and snapshots: every test leaves none behind
 const snapshotsMade = [];
 afterEach(async () => {

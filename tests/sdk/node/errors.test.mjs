@@ -1,15 +1,13 @@
 // Every documented error, in every Node SDK flavour (tea V3/V2, pop-core GET/POST).
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ERROR_CASES, FLAVOURS, RAM_OWNER_ID, UUID_RE, expectSdkError, makeFlavours, startEmulator,
+  ERROR_CASES, FLAVOURS, RAM_OWNER_ID, UUID_RE, expectSdkError, useEmulator,
 } from './helpers.mjs';
 
 let emu;
 let sdks;
-before(async () => { emu = await startEmulator(); sdks = makeFlavours(emu.endpoint); });
-after(async () => { await emu?.stop(); });
-beforeEach(async () => { await emu.reset(); });
+useEmulator((started, flavours) => { emu = started; sdks = flavours; });
 
 for (const flavour of FLAVOURS) {
   describe(flavour, () => {

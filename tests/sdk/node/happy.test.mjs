@@ -1,16 +1,14 @@
 // The documented happy paths in every Node SDK flavour, and state shared across SDKs.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   FIXTURE_KEYS, FLAVOURS, KEY_HZ, KEY_HZ_ARN, KEY_SH, REGION, REGION_IDS, Recorder,
-  makeFlavours, startEmulator,
+  useEmulator,
 } from './helpers.mjs';
 
 let emu;
 let sdks;
-before(async () => { emu = await startEmulator(); sdks = makeFlavours(emu.endpoint); });
-after(async () => { await emu?.stop(); });
-beforeEach(async () => { await emu.reset(); });
+useEmulator((started, flavours) => { emu = started; sdks = flavours; });
 
 const r = { RegionId: REGION };
 

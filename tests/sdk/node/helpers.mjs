@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { after, before, beforeEach } from 'node:test';
 
 const require = createRequire(import.meta.url);
 const ecs = require('@alicloud/ecs20140526');
@@ -80,135 +81,22 @@ export const REGION_IDS = [
   'me-east-1', 'me-central-1',
 ];
 
-export const ACTIONS = [
-  'EnableDiskEncryptionByDefault',
-  'DisableDiskEncryptionByDefault',
-  'DescribeDiskEncryptionByDefaultStatus',
-  'ModifyDiskDefaultKMSKeyId',
-  'ResetDiskDefaultKMSKeyId',
-  'DescribeDiskDefaultKMSKeyId',
-];
-
-const MSG_MISSING = (name) =>
-  `The input parameter "${name}" that is mandatory for processing this request is not supplied.`;
 export const MSG_FORBIDDEN_RAM =
   "User not authorized to operate on the specified resource, or this API doesn't support RAM.";
 
-function baseParams(action, region) {
-  const p = region === null ? {} : { RegionId: region };
-  if (action === 'ModifyDiskDefaultKMSKeyId') p.KMSKeyId = KEY_HZ;
-  return p;
-}
-
+// The ECS tables are shared with the Python runner: ../ecs_cases.json
+const ECS_CASES = JSON.parse(readFileSync(new URL('../ecs_cases.json', import.meta.url), 'utf8'));
 // Every documented error: {id, creds, action, params, status, code, message[, authAction, authUser]}
-export const ERROR_CASES = [
-  ...ACTIONS.map((a) => ({
-    id: `missing-region-${a}`, creds: 'default', action: a, params: baseParams(a, null),
-    status: 400, code: 'MissingParameter', message: MSG_MISSING('RegionId'),
-  })),
-  {
-    id: 'missing-kmskeyid', creds: 'default', action: 'ModifyDiskDefaultKMSKeyId',
-    params: { RegionId: REGION }, status: 400, code: 'MissingParameter',
-    message: MSG_MISSING('KMSKeyId'),
-  },
-  ...ACTIONS.map((a) => ({
-    id: `region-not-exists-${a}`, creds: 'default', action: a, params: baseParams(a, 'cn-atlantis'),
-    status: 403, code: 'InvalidParameter.RegionIdNotExists',
-    message: 'The specified region does not exists.',
-  })),
-  {
-    id: 'region-not-supported', creds: 'default', action: 'EnableDiskEncryptionByDefault',
-    params: { RegionId: 'ap-south-1' }, status: 403, code: 'Abs.InvalidAction.RegionNotSupport',
-    message: 'This region does not support this action.',
-  },
-  {
-    id: 'not-whitelisted', creds: 'not-whitelisted', action: 'EnableDiskEncryptionByDefault',
-    params: { RegionId: REGION }, status: 403, code: 'UserNotInTheWhiteList',
-    message: 'The user is not in disk white list.',
-  },
-  {
-    id: 'kms-service-not-open', creds: 'kms-service-off', action: 'EnableDiskEncryptionByDefault',
-    params: { RegionId: REGION }, status: 403, code: 'InvalidOperation.KMSServiceNotOpen',
-    message: 'KMS service is currently not open.',
-  },
-  {
-    id: 'kms-not-enabled-in-region', creds: 'kms-region-off', action: 'EnableDiskEncryptionByDefault',
-    params: { RegionId: REGION }, status: 400, code: 'InvalidParameter.Encrypted.KmsNotEnabled',
-    message: 'KMS must be enabled for encrypted disks.',
-  },
-  {
-    id: 'already-enabled', creds: 'encryption-on', action: 'EnableDiskEncryptionByDefault',
-    params: { RegionId: REGION }, status: 403, code: 'InvalidOperation.DefaultEncryptionAlreadyEnabled',
-    message: 'The specified region is already default encryption settings.',
-  },
-  ...['ModifyDiskDefaultKMSKeyId', 'ResetDiskDefaultKMSKeyId', 'DisableDiskEncryptionByDefault'].map((a) => ({
-    id: `not-configured-${a}`, creds: 'default', action: a, params: baseParams(a, REGION),
-    status: 403, code: 'InvalidDefaultEncryption.NotFound',
-    message: 'You have not configured default encryption setting in this region.',
-  })),
-  {
-    id: 'key-not-found', creds: 'encryption-on', action: 'ModifyDiskDefaultKMSKeyId',
-    params: { RegionId: REGION, KMSKeyId: 'key-doesnotexist' }, status: 403,
-    code: 'InvalidOperation.KMSKeyIdNotFound',
-    message: 'The specified KMSKeyId not found, key-doesnotexist.',
-  },
-  {
-    id: 'role-not-granted', creds: 'role-not-granted', action: 'EnableDiskEncryptionByDefault',
-    params: { RegionId: REGION }, status: 403, code: 'InvalidParameter.KMSKeyId.KMSUnauthorized',
-    message: 'ECS service have no right to access your KMS.',
-  },
-  {
-    id: 'key-not-authorized', creds: 'key-unauthorized', action: 'ModifyDiskDefaultKMSKeyId',
-    params: { RegionId: REGION, KMSKeyId: 'key-hzz1unauthorized000001' }, status: 403,
-    code: 'InvalidParameter.KMSKeyId.KMSUnauthorized',
-    message: 'ECS service have no right to access your KMS.',
-  },
-  {
-    id: 'key-disabled', creds: 'key-disabled', action: 'ModifyDiskDefaultKMSKeyId',
-    params: { RegionId: REGION, KMSKeyId: 'key-hzz1disabled0000000001' }, status: 400,
-    code: 'InvalidParameter.KMSKeyId.CMKNotEnabled', message: 'The CMK needs to be enabled.',
-  },
-  {
-    id: 'ram-admin-modify', creds: 'ram-ecs-admin', action: 'ModifyDiskDefaultKMSKeyId',
-    params: { RegionId: REGION, KMSKeyId: 'key-hzz1ramdemo00000000001' }, status: 403,
-    code: 'Forbidden.RAM', message: MSG_FORBIDDEN_RAM, authAction: 'ecs:ModifyDiskDefaultKMSKeyId',
-    authUser: 'ecs-admin',
-  },
-  {
-    id: 'ram-reader-enable', creds: 'ram-ecs-reader', action: 'EnableDiskEncryptionByDefault',
-    params: { RegionId: REGION }, status: 403, code: 'Forbidden.RAM', message: MSG_FORBIDDEN_RAM,
-    authAction: 'ecs:EnableDiskEncryptionByDefault', authUser: 'ecs-reader',
-  },
-  {
-    id: 'sts-ram-reader-enable', creds: 'sts-ram-reader', action: 'EnableDiskEncryptionByDefault',
-    params: { RegionId: REGION }, status: 403, code: 'Forbidden.RAM', message: MSG_FORBIDDEN_RAM,
-    authAction: 'ecs:EnableDiskEncryptionByDefault', authUser: 'ecs-reader',
-  },
-  {
-    id: 'bad-accept-language', creds: 'default', action: 'DescribeRegions',
-    params: { AcceptLanguage: 'fr-FR' }, status: 404, code: 'InvalidAcceptLanguage.NotFound',
-    message: 'Only Chinese (zh-CN), English (en-US), and Japanese (ja) are allowed.',
-  },
-];
+export const ERROR_CASES = ECS_CASES.errors;
 
 export const RAM_OWNER_ID = '1000000000000108';
 
-const MSG_TOKEN_MISMATCH = 'Specified SecurityToken mismatch with the AccessKey.';
-
 // Authentication failures (wire.md section 2), each sent with every action in AUTH_ACTIONS.
 // The gateway rejects before any action logic runs.
-export const AUTH_ERROR_CASES = [
-  { id: 'sts-wrong-token', creds: 'sts-wrong-token', status: 400, code: 'InvalidSecurityToken.Mismatch', message: MSG_TOKEN_MISMATCH },
-  { id: 'sts-expired', creds: 'sts-expired', status: 400, code: 'InvalidSecurityToken.Expired', message: 'Specified SecurityToken is expired.' },
-  { id: 'permanent-key-with-token', creds: 'permanent-with-token', status: 400, code: 'InvalidSecurityToken.Mismatch', message: MSG_TOKEN_MISMATCH },
-  { id: 'inactive-key', creds: 'inactive-key', status: 403, code: 'Forbidden.AccessKeyDisabled', message: 'The AccessKey is disabled.' },
-];
+export const AUTH_ERROR_CASES = ECS_CASES.authErrors;
 // a state-changing action of the default account (checked unchanged afterwards) and one
 // without RegionId
-export const AUTH_ACTIONS = [
-  ['EnableDiskEncryptionByDefault', { RegionId: REGION }],
-  ['DescribeRegions', { AcceptLanguage: 'en-US' }],
-];
+export const AUTH_ACTIONS = ECS_CASES.authActions.map(({ action, params }) => [action, params]);
 
 // ------------------------------------------------------------------ KMS data
 // The KMS tables are shared with the Python runner: ../kms_cases.json
@@ -429,6 +317,20 @@ function freePort() {
 export function binaryPath() {
   const b = process.env.ECS_EMULATOR_BIN || 'target/release/ecs-emulator';
   return path.isAbsolute(b) ? b : path.join(REPO_ROOT, b);
+}
+
+/**
+ * One emulator for the calling test file: started before its tests, reset before each, stopped
+ * after. `ready(emu, sdks)` receives it and the ECS flavours once it answers.
+ */
+export function useEmulator(ready) {
+  let emu;
+  before(async () => {
+    emu = await startEmulator();
+    ready(emu, makeFlavours(emu.endpoint));
+  });
+  after(async () => { await emu?.stop(); });
+  beforeEach(async () => { await emu.reset(); });
 }
 
 export async function startEmulator() {

@@ -1,23 +1,21 @@
 // KMS (2016-01-20) through @alicloud/kms20160120 (rpc-client), and KMS state reaching ECS through
 // every Node ECS flavour. Tables: ../kms_cases.json (shared with the Python runner).
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DATE_RE, DEFAULT_ACCOUNT_ID, ECS_API, FLAVOURS, KEY_HZ, KEY_HZ_ARN, KEY_HZ_DISABLED, KEY_ID_RE,
   KMS_API, KMS_CASES, KMS_FLAVOURS, REGION, REGION_IDS, Recorder, SERVICE_ALIAS, assertApiError,
-  expectSdkError, kmsArn, makeFlavours, makeKmsFlavours, startEmulator,
+  expectSdkError, kmsArn, makeKmsFlavours, useEmulator,
 } from './helpers.mjs';
 
 let emu;
 let sdks;
 let kmsSdks;
-before(async () => {
-  emu = await startEmulator();
-  sdks = makeFlavours(emu.endpoint);
-  kmsSdks = makeKmsFlavours(emu.endpoint);
+useEmulator((started, flavours) => {
+  emu = started;
+  sdks = flavours;
+  kmsSdks = makeKmsFlavours(started.endpoint);
 });
-after(async () => { await emu?.stop(); });
-beforeEach(async () => { await emu.reset(); });
 
 const STATE_FAILED = { status: 409, code: 'Rejected.StateModifiedFailed', message: 'Keystate modified failed.' };
 const NO_PERMISSION = { status: 403, code: 'Forbidden.NoPermission', message: 'This operation is forbidden by permission system.' };

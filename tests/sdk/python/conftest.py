@@ -79,118 +79,26 @@ REGION_IDS = [
     "me-east-1", "me-central-1",
 ]
 
-ACTIONS = [
-    "EnableDiskEncryptionByDefault",
-    "DisableDiskEncryptionByDefault",
-    "DescribeDiskEncryptionByDefaultStatus",
-    "ModifyDiskDefaultKMSKeyId",
-    "ResetDiskDefaultKMSKeyId",
-    "DescribeDiskDefaultKMSKeyId",
-]
-
-MSG_MISSING_REGION = (
-    'The input parameter "RegionId" that is mandatory for processing this request is not supplied.'
-)
-MSG_MISSING_KMSKEYID = (
-    'The input parameter "KMSKeyId" that is mandatory for processing this request is not supplied.'
-)
-MSG_FORBIDDEN_RAM = (
-    "User not authorized to operate on the specified resource, or this API doesn't support RAM."
-)
-
-
-def _base_params(action: str, region: str | None) -> dict:
-    p: dict = {} if region is None else {"RegionId": region}
-    if action == "ModifyDiskDefaultKMSKeyId":
-        p["KMSKeyId"] = KEY_HZ
-    return p
-
+# The ECS tables are shared with the Node runner: ../ecs_cases.json
+ECS_CASES = json.loads((Path(__file__).resolve().parents[1] / "ecs_cases.json")
+                       .read_text(encoding="utf-8"))
 
 # Every documented error: (id, creds, action, params, status, code, message).
-# params=None on RegionId means "omit it" (MissingParameter rows).
-ERROR_CASES: list[tuple] = []
-for _a in ACTIONS:
-    ERROR_CASES.append((f"missing-region-{_a}", "default", _a, _base_params(_a, None),
-                        400, "MissingParameter", MSG_MISSING_REGION))
-ERROR_CASES.append(("missing-kmskeyid", "default", "ModifyDiskDefaultKMSKeyId",
-                    {"RegionId": REGION}, 400, "MissingParameter", MSG_MISSING_KMSKEYID))
-for _a in ACTIONS:
-    ERROR_CASES.append((f"region-not-exists-{_a}", "default", _a, _base_params(_a, "cn-atlantis"),
-                        403, "InvalidParameter.RegionIdNotExists",
-                        "The specified region does not exists."))
-ERROR_CASES += [
-    ("region-not-supported", "default", "EnableDiskEncryptionByDefault",
-     {"RegionId": "ap-south-1"}, 403, "Abs.InvalidAction.RegionNotSupport",
-     "This region does not support this action."),
-    ("not-whitelisted", "not-whitelisted", "EnableDiskEncryptionByDefault",
-     {"RegionId": REGION}, 403, "UserNotInTheWhiteList", "The user is not in disk white list."),
-    ("kms-service-not-open", "kms-service-off", "EnableDiskEncryptionByDefault",
-     {"RegionId": REGION}, 403, "InvalidOperation.KMSServiceNotOpen",
-     "KMS service is currently not open."),
-    ("kms-not-enabled-in-region", "kms-region-off", "EnableDiskEncryptionByDefault",
-     {"RegionId": REGION}, 400, "InvalidParameter.Encrypted.KmsNotEnabled",
-     "KMS must be enabled for encrypted disks."),
-    ("already-enabled", "encryption-on", "EnableDiskEncryptionByDefault",
-     {"RegionId": REGION}, 403, "InvalidOperation.DefaultEncryptionAlreadyEnabled",
-     "The specified region is already default encryption settings."),
-]
-for _a in ("ModifyDiskDefaultKMSKeyId", "ResetDiskDefaultKMSKeyId", "DisableDiskEncryptionByDefault"):
-    ERROR_CASES.append((f"not-configured-{_a}", "default", _a, _base_params(_a, REGION),
-                        403, "InvalidDefaultEncryption.NotFound",
-                        "You have not configured default encryption setting in this region."))
-ERROR_CASES += [
-    ("key-not-found", "encryption-on", "ModifyDiskDefaultKMSKeyId",
-     {"RegionId": REGION, "KMSKeyId": "key-doesnotexist"}, 403,
-     "InvalidOperation.KMSKeyIdNotFound", "The specified KMSKeyId not found, key-doesnotexist."),
-    ("role-not-granted", "role-not-granted", "EnableDiskEncryptionByDefault",
-     {"RegionId": REGION}, 403, "InvalidParameter.KMSKeyId.KMSUnauthorized",
-     "ECS service have no right to access your KMS."),
-    ("key-not-authorized", "key-unauthorized", "ModifyDiskDefaultKMSKeyId",
-     {"RegionId": REGION, "KMSKeyId": "key-hzz1unauthorized000001"}, 403,
-     "InvalidParameter.KMSKeyId.KMSUnauthorized", "ECS service have no right to access your KMS."),
-    ("key-disabled", "key-disabled", "ModifyDiskDefaultKMSKeyId",
-     {"RegionId": REGION, "KMSKeyId": "key-hzz1disabled0000000001"}, 400,
-     "InvalidParameter.KMSKeyId.CMKNotEnabled", "The CMK needs to be enabled."),
-    ("ram-admin-modify", "ram-ecs-admin", "ModifyDiskDefaultKMSKeyId",
-     {"RegionId": REGION, "KMSKeyId": "key-hzz1ramdemo00000000001"}, 403, "Forbidden.RAM",
-     MSG_FORBIDDEN_RAM),
-    ("ram-reader-enable", "ram-ecs-reader", "EnableDiskEncryptionByDefault",
-     {"RegionId": REGION}, 403, "Forbidden.RAM", MSG_FORBIDDEN_RAM),
-    ("sts-ram-reader-enable", "sts-ram-reader", "EnableDiskEncryptionByDefault",
-     {"RegionId": REGION}, 403, "Forbidden.RAM", MSG_FORBIDDEN_RAM),
-    ("bad-accept-language", "default", "DescribeRegions", {"AcceptLanguage": "fr-FR"}, 404,
-     "InvalidAcceptLanguage.NotFound",
-     "Only Chinese (zh-CN), English (en-US), and Japanese (ja) are allowed."),
-]
+ERROR_CASES = [(c["id"], c["creds"], c["action"], c["params"], c["status"], c["code"],
+                c["message"]) for c in ECS_CASES["errors"]]
 ERROR_IDS = [c[0] for c in ERROR_CASES]
 
 # For Forbidden.RAM rows: (AuthAction, AuthPrincipalDisplayName) expected in AccessDeniedDetail.
-RAM_DETAIL = {
-    "ram-admin-modify": ("ecs:ModifyDiskDefaultKMSKeyId", "ecs-admin"),
-    "ram-reader-enable": ("ecs:EnableDiskEncryptionByDefault", "ecs-reader"),
-    "sts-ram-reader-enable": ("ecs:EnableDiskEncryptionByDefault", "ecs-reader"),
-}
-
-MSG_TOKEN_MISMATCH = "Specified SecurityToken mismatch with the AccessKey."
+RAM_DETAIL = {c["id"]: (c["authAction"], c["authUser"])
+              for c in ECS_CASES["errors"] if "authAction" in c}
 
 # Authentication failures (wire.md section 2), each sent with every action in AUTH_ACTIONS:
 # (id, creds, status, code, message). The gateway rejects before any action logic runs.
-AUTH_ERROR_CASES = [
-    ("sts-wrong-token", "sts-wrong-token", 400, "InvalidSecurityToken.Mismatch",
-     MSG_TOKEN_MISMATCH),
-    ("sts-expired", "sts-expired", 400, "InvalidSecurityToken.Expired",
-     "Specified SecurityToken is expired."),
-    ("permanent-key-with-token", "permanent-with-token", 400, "InvalidSecurityToken.Mismatch",
-     MSG_TOKEN_MISMATCH),
-    ("inactive-key", "inactive-key", 403, "Forbidden.AccessKeyDisabled",
-     "The AccessKey is disabled."),
-]
+AUTH_ERROR_CASES = [(c["id"], c["creds"], c["status"], c["code"], c["message"])
+                    for c in ECS_CASES["authErrors"]]
 # a state-changing action of the default account (checked unchanged afterwards) and one
 # without RegionId
-AUTH_ACTIONS = [
-    ("EnableDiskEncryptionByDefault", {"RegionId": REGION}),
-    ("DescribeRegions", {"AcceptLanguage": "en-US"}),
-]
+AUTH_ACTIONS = [(c["action"], c["params"]) for c in ECS_CASES["authActions"]]
 
 
 # --------------------------------------------------------------------------- KMS data
