@@ -39,6 +39,13 @@ fn expect(answer: &Answer, (status, code, message): (u16, &str, &str)) {
     );
 }
 
+/// `InvalidParameter` naming `name`, in the KMS envelope.
+#[track_caller]
+fn expect_invalid(answer: &Answer, name: &str) {
+    let message = format!("The specified parameter \"{name}\" is not valid.");
+    expect(answer, (400, "InvalidParameter", &message));
+}
+
 async fn create_key(harness: &Harness, params: &[(&str, &str)]) -> Value {
     let answer = harness.kms(DEFAULT_AK, "CreateKey", params).await;
     assert_ok(&answer);
@@ -139,14 +146,7 @@ async fn create_key_refuses_bad_parameters() {
         ("RegionId", "mars-1"),
     ] {
         let answer = harness.kms(DEFAULT_AK, "CreateKey", &[(name, value)]).await;
-        expect(
-            &answer,
-            (
-                400,
-                "InvalidParameter",
-                &format!("The specified parameter \"{name}\" is not valid."),
-            ),
-        );
+        expect_invalid(&answer, name);
     }
 }
 
@@ -336,14 +336,7 @@ async fn deletion_is_scheduled_with_a_date_and_cancelled_to_disabled() {
                 &[("KeyId", &key), ("PendingWindowInDays", days)],
             )
             .await;
-        expect(
-            &answer,
-            (
-                400,
-                "InvalidParameter",
-                "The specified parameter \"PendingWindowInDays\" is not valid.",
-            ),
-        );
+        expect_invalid(&answer, "PendingWindowInDays");
     }
     let answer = harness
         .kms(DEFAULT_AK, "ScheduleKeyDeletion", &[("KeyId", &key)])
@@ -491,14 +484,7 @@ async fn aliases_are_created_listed_and_deleted() {
                 &[("AliasName", bad), ("KeyId", &key)],
             )
             .await;
-        expect(
-            &answer,
-            (
-                400,
-                "InvalidParameter",
-                "The specified parameter \"AliasName\" is not valid.",
-            ),
-        );
+        expect_invalid(&answer, "AliasName");
     }
     expect(
         &harness
@@ -622,25 +608,11 @@ async fn listing_pages_and_filters() {
         json!([{"Key": "KeyState"}]),
     ] {
         let answer = filtered(&harness, bad.clone()).await;
-        expect(
-            &answer,
-            (
-                400,
-                "InvalidParameter",
-                "The specified parameter \"Filters\" is not valid.",
-            ),
-        );
+        expect_invalid(&answer, "Filters");
     }
     for (name, value) in [("PageSize", "0"), ("PageSize", "101"), ("PageNumber", "0")] {
         let answer = harness.kms(DEFAULT_AK, "ListKeys", &[(name, value)]).await;
-        expect(
-            &answer,
-            (
-                400,
-                "InvalidParameter",
-                &format!("The specified parameter \"{name}\" is not valid."),
-            ),
-        );
+        expect_invalid(&answer, name);
     }
 }
 
