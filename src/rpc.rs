@@ -30,8 +30,9 @@ use std::time::Instant;
 struct Exchange {
     format: Format,
     product: Option<Product>,
-    /// The region a KMS request addresses, and its error `HostId` names.
-    kms_region: String,
+    /// The region a KMS request addresses, and its error `HostId` names (`None`: the server's
+    /// default region).
+    kms_region: Option<String>,
     version: Option<String>,
     action: Option<Action>,
     access_key_id: Option<String>,
@@ -43,18 +44,26 @@ struct Exchange {
     fault_id: Option<String>,
 }
 
+impl Exchange {
+    fn kms_region<'a>(&'a self, app: &'a App) -> &'a str {
+        self.kms_region
+            .as_deref()
+            .unwrap_or(&app.settings.default_region)
+    }
+}
+
 /// Answers one RPC request.
 pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let started = Instant::now();
     let received_at = std::time::SystemTime::now();
     let request_id = app.ids.request_id();
     let (parts, body) = request.into_parts();
-    let method = parts.method.to_string();
+    let method = parts.method.clone();
     let scheme = Scheme::of(&parts.headers);
     let mut exchange = Exchange {
         format: Format::hint(parts.uri.query(), scheme),
         product: None,
-        kms_region: app.settings.default_region.clone(),
+        kms_region: None,
         version: None,
         action: None,
         access_key_id: None,
@@ -77,7 +86,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         Err(error) => encode::error(
             exchange.format,
             exchange.product.unwrap_or(Product::Ecs),
-            &exchange.kms_region,
+            exchange.kms_region(&app),
             &request_id,
             error,
         ),
@@ -86,7 +95,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let code = result.as_ref().err().map(|e| e.wire().to_owned());
     let status = response.status().as_u16();
     tracing::info!(
-        request_id = %request_id,
+        request_id = request_id.as_str(),
         action = exchange.action.map_or("-", Action::wire_name),
         account = exchange.account_id.as_deref().unwrap_or("-"),
         principal = exchange.principal.as_deref().unwrap_or("-"),
@@ -101,7 +110,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         method,
         product: exchange.product.map(Product::name),
         version: exchange.version,
-        action: exchange.action.map(|a| a.wire_name().to_owned()),
+        action: exchange.action,
         access_key_id: exchange.access_key_id,
         account_id: exchange.account_id,
         principal: exchange.principal,
@@ -170,9 +179,8 @@ async fn decoded(
     exchange.access_key_id = auth::presented_access_key_id(request);
     let (product, version, name) = actions::requested(request)?;
     exchange.product = Some(product);
-    exchange.version = Some(version.clone());
     if product == Product::Kms {
-        exchange.kms_region = kms_region(request).unwrap_or_else(|| exchange.kms_region.clone());
+        exchange.kms_region = kms_region(request);
     }
     let action = actions::route(product, &name)?;
     exchange.action = Some(action);
@@ -198,7 +206,7 @@ async fn decoded(
     // 6. Injected faults.
     let region_id = match product {
         Product::Ecs => request.params.peek("RegionId"),
-        Product::Kms => Some(exchange.kms_region.as_str()),
+        Product::Kms => Some(exchange.kms_region(app)),
     };
     let call = Call {
         action: action.wire_name(),
@@ -207,7 +215,9 @@ async fn decoded(
         access_key_id: exchange.access_key_id.as_deref(),
         account_id: caller.account_id.as_str(),
     };
-    if let Some(firing) = app.faults.check(&call) {
+    let firing = app.faults.check(&call);
+    exchange.version = Some(version);
+    if let Some(firing) = firing {
         exchange.fault_id = Some(firing.fault_id);
         if !firing.latency.is_zero() {
             tokio::time::sleep(firing.latency).await;
@@ -221,7 +231,7 @@ async fn decoded(
     let context = Context {
         world: &world,
         caller: &caller,
-        kms_region: &exchange.kms_region,
+        kms_region: exchange.kms_region(app),
     };
     let before = app.store.mutations();
     let output = actions::run(action, &context, &request.params);
