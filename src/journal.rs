@@ -2,6 +2,8 @@
 //! newest last, with what a test needs to assert on them — including the parameters the
 //! action never read, and secrets redacted.
 
+use crate::actions::Action;
+use axum::http::Method;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use std::collections::VecDeque;
@@ -19,10 +21,12 @@ pub struct Entry {
     /// Formatted only when the journal is read.
     #[serde(serialize_with = "rfc3339")]
     pub received_at: SystemTime,
-    pub method: String,
+    #[serde(serialize_with = "method_name")]
+    pub method: Method,
     pub product: Option<&'static str>,
     pub version: Option<String>,
-    pub action: Option<String>,
+    #[serde(serialize_with = "action_name")]
+    pub action: Option<Action>,
     pub access_key_id: Option<String>,
     pub account_id: Option<String>,
     /// `root`, or the RAM user's name.
@@ -72,6 +76,14 @@ impl Serialize for Params {
         }
         map.end()
     }
+}
+
+fn method_name<S: Serializer>(method: &Method, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(method.as_str())
+}
+
+fn action_name<S: Serializer>(action: &Option<Action>, serializer: S) -> Result<S::Ok, S::Error> {
+    action.map(Action::wire_name).serialize(serializer)
 }
 
 fn rfc3339<S: Serializer>(at: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
@@ -143,7 +155,7 @@ impl Journal {
                 query
                     .action
                     .as_ref()
-                    .is_none_or(|a| e.action.as_ref() == Some(a))
+                    .is_none_or(|a| e.action.map(Action::wire_name) == Some(a.as_str()))
             })
             .filter(|e| {
                 query

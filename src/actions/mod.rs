@@ -6,9 +6,11 @@ mod kms;
 mod regions;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::protocol::parse::names;
 use crate::protocol::{Params, RpcRequest, Scheme};
 use crate::store::model::KeyId;
 use crate::store::{Identity, World};
+use axum::http::HeaderName;
 use serde::Serialize;
 
 /// An API product on this port, told apart by its API version.
@@ -177,9 +179,9 @@ impl Action {
 /// `Version`/`Action` as signed parameters, which win; V3/V4 carry them in `x-acs-*` headers.
 /// Either falls back to the other place.
 pub fn requested(request: &RpcRequest) -> Result<(Product, String, String), ApiError> {
-    let action = routing_value(request, "Action", "x-acs-action")?
+    let action = routing_value(request, "Action", &names::X_ACS_ACTION)?
         .ok_or_else(|| ApiError::missing("Action"))?;
-    let version = routing_value(request, "Version", "x-acs-version")?
+    let version = routing_value(request, "Version", &names::X_ACS_VERSION)?
         .ok_or_else(|| ApiError::missing("Version"))?;
     let product =
         Product::from_version(&version).ok_or_else(|| ApiError::new(ErrorCode::InvalidVersion))?;
@@ -194,7 +196,7 @@ pub fn route(product: Product, name: &str) -> Result<Action, ApiError> {
 fn routing_value(
     request: &RpcRequest,
     param: &str,
-    header: &str,
+    header: &HeaderName,
 ) -> Result<Option<String>, ApiError> {
     let from_params = || request.params.optional(param).map(str::to_owned);
     let from_header = || -> Result<Option<String>, ApiError> {

@@ -1,8 +1,10 @@
 //! What a request presents to prove who it is, per scheme, and the check of its signature.
 
 use crate::error::{ApiError, ErrorCode};
+use crate::protocol::parse::names;
 use crate::protocol::signature::{self, v2, v3, v4};
 use crate::protocol::{RpcRequest, Scheme};
+use std::borrow::Cow;
 
 /// The credentials of a signed request.
 #[derive(Debug)]
@@ -62,7 +64,7 @@ impl<'a> Credentials<'a> {
     fn extract_acs(request: &'a RpcRequest) -> Result<Self, ApiError> {
         let incomplete = || ApiError::new(ErrorCode::IncompleteSignature);
         let header = |name| request.header(name).map(|v| v.filter(|v| !v.is_empty()));
-        let authorization = header("authorization")?
+        let authorization = header(&names::AUTHORIZATION)?
             .and_then(v3::Authorization::parse)
             .ok_or_else(incomplete)?;
         let scope = match request.scheme {
@@ -75,9 +77,12 @@ impl<'a> Credentials<'a> {
         Ok(Self {
             access_key_id: authorization.access_key_id(),
             signature: authorization.signature,
-            timestamp: header("x-acs-date")?.map(|t| ("x-acs-date", t)),
-            nonce: ("x-acs-signature-nonce", header("x-acs-signature-nonce")?),
-            security_token: header("x-acs-security-token")?,
+            timestamp: header(&names::X_ACS_DATE)?.map(|t| ("x-acs-date", t)),
+            nonce: (
+                "x-acs-signature-nonce",
+                header(&names::X_ACS_SIGNATURE_NONCE)?,
+            ),
+            security_token: header(&names::X_ACS_SECURITY_TOKEN)?,
             kind: Kind::Acs {
                 authorization,
                 scope,
@@ -107,7 +112,7 @@ impl<'a> Credentials<'a> {
                 let canonical = v3::canonical_request(
                     method,
                     query,
-                    &authorization.signed_headers,
+                    authorization.signed_headers(),
                     |name| header_values(request, name),
                     &body_hash(request),
                 );
@@ -133,10 +138,10 @@ impl<'a> Credentials<'a> {
         let body_hash_ok = match self.kind {
             Kind::V2 => true,
             Kind::Acs { .. } => request
-                .header("x-acs-content-sha256")
+                .header(&names::X_ACS_CONTENT_SHA256)
                 .ok()
                 .flatten()
-                .is_none_or(|claimed| claimed == body_hash(request)),
+                .is_none_or(|claimed| claimed == &*body_hash(request)),
         };
         let outcome = if body_hash_ok && signature::signatures_equal(&expected, self.signature) {
             Ok(())
@@ -157,27 +162,33 @@ fn algorithm(scheme: Scheme) -> &'static str {
     }
 }
 
-/// A header's values, joined by `,` as a client would have signed them.
-fn header_values(request: &RpcRequest, name: &str) -> Option<String> {
-    let mut joined: Option<String> = None;
-    for value in request.headers.get_all(name) {
-        let text = String::from_utf8_lossy(value.as_bytes());
-        match &mut joined {
-            None => joined = Some(text.into_owned()),
-            Some(all) => {
-                all.push(',');
-                all.push_str(&text);
-            }
-        }
-    }
-    joined
+/// A header's values, joined by `,` as a client would have signed them (borrowed when there
+/// is one UTF-8 value: nearly always).
+fn header_values<'r>(request: &'r RpcRequest, name: &str) -> Option<Cow<'r, str>> {
+    // A walk over the few headers a request has costs less than parsing and hashing `name`.
+    let mut values = request
+        .headers
+        .iter()
+        .filter(|(n, _)| n.as_str() == name)
+        .map(|(_, value)| value);
+    let text = |value: &'r axum::http::HeaderValue| match value.to_str() {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()),
+    };
+    let first = text(values.next()?);
+    Some(values.fold(first, |mut all, value| {
+        let all_mut = all.to_mut();
+        all_mut.push(',');
+        all_mut.push_str(&text(value));
+        all
+    }))
 }
 
 /// The hex SHA-256 of the body (of the empty body, without hashing: most requests).
-fn body_hash(request: &RpcRequest) -> String {
+fn body_hash(request: &RpcRequest) -> Cow<'static, str> {
     if request.body.is_empty() {
-        v3::EMPTY_BODY_SHA256.to_owned()
+        Cow::Borrowed(v3::EMPTY_BODY_SHA256)
     } else {
-        v3::hex_sha256(&request.body)
+        Cow::Owned(v3::hex_sha256(&request.body))
     }
 }

@@ -15,6 +15,7 @@ pub use nonce::NonceCache;
 use crate::actions::Action;
 use crate::error::{AccessDeniedDetail, ApiError, ErrorCode};
 use crate::journal::SignatureReport;
+use crate::protocol::parse::names;
 use crate::protocol::signature::{v3, v4};
 use crate::protocol::{RpcRequest, Scheme};
 use crate::store::model::{AccessKeyStatus, Policy};
@@ -63,12 +64,12 @@ pub fn presented_access_key_id(request: &RpcRequest) -> Option<String> {
         Scheme::V2 => request.params.peek("AccessKeyId"),
         // The credential's first part, read without parsing the whole header.
         Scheme::V3 | Scheme::V4 => request
-            .header("authorization")
+            .header(&names::AUTHORIZATION)
             .ok()
             .flatten()
             .and_then(|value| value.split_once("Credential="))
             .and_then(|(_, rest)| rest.split([',', '/']).next())
-            .or_else(|| request.header("x-acs-accesskey-id").ok().flatten()),
+            .or_else(|| request.header(&names::X_ACS_ACCESSKEY_ID).ok().flatten()),
     };
     found
         .map(str::trim)
@@ -86,7 +87,7 @@ pub fn scope_region(request: &RpcRequest) -> Option<String> {
 }
 
 fn authorization(request: &RpcRequest) -> Option<v3::Authorization<'_>> {
-    v3::Authorization::parse(request.header("authorization").ok().flatten()?)
+    v3::Authorization::parse(request.header(&names::AUTHORIZATION).ok().flatten()?)
 }
 
 /// Step 4 of the pipeline: the calling identity, checked as `mode` says.

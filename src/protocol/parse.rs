@@ -4,7 +4,21 @@
 use super::params::{Pair, Params, decode_form};
 use crate::error::{ApiError, ErrorCode};
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, HeaderName, Method, header};
+
+/// The request headers the gateway reads, parsed once at compile time (a lookup by `&str`
+/// validates and hashes the name every time).
+pub mod names {
+    use super::HeaderName;
+    pub const AUTHORIZATION: HeaderName = axum::http::header::AUTHORIZATION;
+    pub const X_ACS_ACTION: HeaderName = HeaderName::from_static("x-acs-action");
+    pub const X_ACS_VERSION: HeaderName = HeaderName::from_static("x-acs-version");
+    pub const X_ACS_DATE: HeaderName = HeaderName::from_static("x-acs-date");
+    pub const X_ACS_SIGNATURE_NONCE: HeaderName = HeaderName::from_static("x-acs-signature-nonce");
+    pub const X_ACS_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-acs-security-token");
+    pub const X_ACS_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-acs-content-sha256");
+    pub const X_ACS_ACCESSKEY_ID: HeaderName = HeaderName::from_static("x-acs-accesskey-id");
+}
 
 /// How a request is signed, which decides where its Version/Action live and its default format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,10 +110,12 @@ pub struct RpcRequest {
 
 impl RpcRequest {
     /// A header's value as text; a value that is not UTF-8 is `InvalidParameter` naming it.
-    pub fn header(&self, name: &str) -> Result<Option<&str>, ApiError> {
+    pub fn header(&self, name: &HeaderName) -> Result<Option<&str>, ApiError> {
         self.headers
             .get(name)
-            .map(|v| std::str::from_utf8(v.as_bytes()).map_err(|_| ApiError::invalid(name)))
+            .map(|v| {
+                std::str::from_utf8(v.as_bytes()).map_err(|_| ApiError::invalid(name.as_str()))
+            })
             .transpose()
     }
 }

@@ -24,8 +24,13 @@ pub fn percent_encode(text: &str) -> String {
     out
 }
 
-/// Appends `text` percent-encoded to `out` (no allocation when nothing needs encoding).
+/// Appends `text` percent-encoded to `out`.
 fn push_encoded(out: &mut String, text: &str) {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+    if text.bytes().all(unreserved) {
+        out.push_str(text);
+        return;
+    }
     for chunk in utf8_percent_encode(text, RFC3986) {
         out.push_str(chunk);
     }
@@ -35,7 +40,8 @@ fn push_encoded(out: &mut String, text: &str) {
 pub fn canonical_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
     pairs.sort_unstable();
-    let mut out = String::new();
+    let length: usize = pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(length + length / 4);
     for (i, (name, value)) in pairs.into_iter().enumerate() {
         if i > 0 {
             out.push('&');
@@ -45,6 +51,22 @@ pub fn canonical_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) 
         push_encoded(&mut out, value);
     }
     out
+}
+
+/// Lower-case hex (`hex::encode` collects `char`s one by one: measurably slower here).
+pub fn to_hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut out, bytes);
+    out
+}
+
+/// Appends `bytes` in lower-case hex.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
 }
 
 pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {

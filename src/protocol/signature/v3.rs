@@ -2,8 +2,9 @@
 //! the SignedHeaders list the client sent (SDKs sign different sets); the key is the secret
 //! itself (`WIRE.md` §2). V4 shares the canonical request and differs only in the key.
 
-use super::{canonical_query, hmac_sha256};
+use super::{canonical_query, hmac_sha256, push_hex, to_hex};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
@@ -17,31 +18,37 @@ pub struct Authorization<'a> {
     pub algorithm: &'a str,
     /// `AK` for V3, `AK/YYYYMMDD/<region>/<product>/aliyun_v4_request` for V4.
     pub credential: &'a str,
-    pub signed_headers: Vec<&'a str>,
+    /// The `SignedHeaders` value, `a;b;c`.
+    pub signed_headers: &'a str,
     pub signature: &'a str,
 }
 
 impl<'a> Authorization<'a> {
     /// Parses the header; `None` when any part is missing or empty (`IncompleteSignature`).
     pub fn parse(value: &'a str) -> Option<Self> {
-        let (algorithm, rest) = value.trim().split_once(' ')?;
+        let (algorithm, rest) = value.trim_ascii().split_once(' ')?;
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
         for part in rest.split(',') {
-            let (name, value) = part.trim().split_once('=')?;
-            let slot = match name.trim() {
+            let (name, value) = part.split_once('=')?;
+            let slot = match name.trim_ascii() {
                 "Credential" => &mut credential,
                 "SignedHeaders" => &mut signed_headers,
                 "Signature" => &mut signature,
                 _ => return None,
             };
-            *slot = Some(value.trim()).filter(|v| !v.is_empty());
+            *slot = Some(value.trim_ascii()).filter(|v| !v.is_empty());
         }
         Some(Self {
             algorithm,
             credential: credential?,
-            signed_headers: signed_headers?.split(';').collect(),
+            signed_headers: signed_headers?,
             signature: signature?,
         })
+    }
+
+    /// The signed header names, in the order sent.
+    pub fn signed_headers(&self) -> impl Iterator<Item = &'a str> + Clone {
+        self.signed_headers.split(';')
     }
 
     /// The AccessKeyId of the credential (before any `/scope`).
@@ -52,22 +59,30 @@ impl<'a> Authorization<'a> {
 
 /// Hex SHA-256 of a payload.
 pub fn hex_sha256(payload: &[u8]) -> String {
-    hex::encode(Sha256::digest(payload))
+    to_hex(&Sha256::digest(payload))
 }
 
 /// The canonical request: method, `/`, canonical query (the real query only), a
 /// `name:trim(value)` line per signed header, the signed header list, the payload hash.
 /// `header` returns a header's value (several values joined by `,`), or `None`.
-pub fn canonical_request<'a>(
+pub fn canonical_request<'a, 'n, 'h>(
     method: &str,
     query: impl IntoIterator<Item = (&'a str, &'a str)>,
-    signed_headers: &[&str],
-    header: impl Fn(&str) -> Option<String>,
+    signed_headers: impl Iterator<Item = &'n str> + Clone,
+    header: impl Fn(&str) -> Option<Cow<'h, str>>,
     payload_hash: &str,
 ) -> String {
-    let mut out = format!("{method}\n/\n{}\n", canonical_query(query));
-    for name in signed_headers {
-        let name = name.to_ascii_lowercase();
+    let query = canonical_query(query);
+    let mut out = String::with_capacity(query.len() + 512);
+    out.push_str(method);
+    out.push_str("\n/\n");
+    out.push_str(&query);
+    out.push('\n');
+    for name in signed_headers.clone() {
+        let name = match name.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => Cow::Owned(name.to_ascii_lowercase()),
+            false => Cow::Borrowed(name),
+        };
         let value = header(&name).unwrap_or_default();
         out.push_str(&name);
         out.push(':');
@@ -75,7 +90,12 @@ pub fn canonical_request<'a>(
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&signed_headers.join(";"));
+    for (i, name) in signed_headers.enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
     out.push_str(payload_hash);
     out
@@ -83,7 +103,11 @@ pub fn canonical_request<'a>(
 
 /// `<algorithm>\n<hex SHA-256 of the canonical request>`.
 pub fn string_to_sign(algorithm: &str, canonical_request: &str) -> String {
-    format!("{algorithm}\n{}", hex_sha256(canonical_request.as_bytes()))
+    let mut out = String::with_capacity(algorithm.len() + 65);
+    out.push_str(algorithm);
+    out.push('\n');
+    push_hex(&mut out, &Sha256::digest(canonical_request.as_bytes()));
+    out
 }
 
 /// The `Authorization` value a client sends: signs `method`, the `query` and every one of
@@ -99,12 +123,12 @@ pub fn authorization(
     let canonical = canonical_request(
         method,
         query.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        &signed_headers,
+        signed_headers.iter().copied(),
         |name| {
             headers
                 .iter()
                 .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.clone())
+                .map(|(_, v)| Cow::Borrowed(v.as_str()))
         },
         EMPTY_BODY_SHA256,
     );
@@ -117,7 +141,7 @@ pub fn authorization(
 
 /// hex(HMAC-SHA256(secret, string_to_sign)).
 pub fn sign(secret: &str, string_to_sign: &str) -> String {
-    hex::encode(hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes()))
+    to_hex(&hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes()))
 }
 
 #[cfg(test)]
@@ -137,7 +161,10 @@ mod tests {
         .unwrap();
         assert_eq!(parsed.algorithm, "ACS3-HMAC-SHA256");
         assert_eq!(parsed.access_key_id(), "AK");
-        assert_eq!(parsed.signed_headers, ["host", "x-acs-date"]);
+        assert_eq!(
+            parsed.signed_headers().collect::<Vec<_>>(),
+            ["host", "x-acs-date"]
+        );
         assert_eq!(parsed.signature, "abc");
         for partial in [
             "ACS3-HMAC-SHA256",

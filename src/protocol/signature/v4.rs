@@ -45,7 +45,7 @@ pub fn derive_key(secret: &str, scope: &Scope<'_>) -> [u8; 32] {
 
 /// hex(HMAC-SHA256(derived key, string_to_sign)).
 pub fn sign(secret: &str, scope: &Scope<'_>, string_to_sign: &str) -> String {
-    hex::encode(hmac_sha256(
+    super::to_hex(&hmac_sha256(
         &derive_key(secret, scope),
         string_to_sign.as_bytes(),
     ))
