@@ -17,8 +17,26 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // No transparent huge pages: where the kernel's THP mode is `always` (as on the benchmark
+    // machine), every 2 MiB-aligned stretch of the allocator's arena that the emulator touches
+    // would cost 2 MiB of RAM — 10 of the 16 MiB an idle server used. Pages touched before
+    // this line keep their size. Best effort: without it the emulator only uses more memory.
+    #[cfg(target_os = "linux")]
+    let _ = nix::sys::prctl::set_thp_disable(true);
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(cause) => {
+            eprintln!("ecs-emulator: cannot start the async runtime: {cause}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse();
     let listen = cli.config.listen.clone();
     match cli.command.unwrap_or(Command::Serve) {
