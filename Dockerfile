@@ -7,12 +7,16 @@
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
-# Stub targets so `cargo build` compiles only the dependencies in this layer.
-RUN mkdir -p src tests/api \
+# The allocator's build flags (.cargo/config.toml), before the dependencies are built.
+COPY .cargo .cargo
+# Stub targets so `cargo build` compiles only the dependencies in this layer (the test and
+# bench stubs stay: the manifest names them, the image does not need them).
+RUN mkdir -p src tests/api benches \
  && echo 'fn main() {}' > src/main.rs \
+ && echo 'fn main() {}' > benches/hot.rs \
  && touch src/lib.rs tests/api/main.rs \
  && cargo build --release --locked --bin ecs-emulator \
- && rm -rf src tests
+ && rm -rf src
 COPY src src
 COPY fixtures fixtures
 # Newer mtimes than the stubs' build, so cargo rebuilds the crate itself.

@@ -6,8 +6,8 @@ use crate::auth::{AuthMode, NonceCache};
 use crate::faults::Faults;
 use crate::ids::Ids;
 use crate::journal::Journal;
-use crate::store::Store;
 use crate::store::model::StateDocument;
+use crate::store::{BootText, Store};
 use crate::{admin, rpc};
 use axum::Router;
 use std::path::PathBuf;
@@ -68,9 +68,15 @@ pub struct App {
 impl App {
     /// An application over `state` (already validated), which is also what reset returns to.
     pub fn new(state: StateDocument, settings: Settings) -> Arc<Self> {
+        let text = serde_json::to_vec(&state).unwrap_or_default().into();
+        Self::with_text(state, text, settings)
+    }
+
+    /// As `new`, given the JSON text `state` was parsed from (see `load_state`).
+    pub fn with_text(state: StateDocument, text: BootText, settings: Settings) -> Arc<Self> {
         let ids = Arc::new(settings.seed.map_or_else(Ids::default, Ids::seeded));
         Arc::new(Self {
-            store: Store::new(state, ids.clone(), settings.state_file.clone()),
+            store: Store::with_text(state, text, ids.clone(), settings.state_file.clone()),
             ids,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
             nonces: NonceCache::default(),

@@ -61,7 +61,7 @@ async fn run() -> ExitCode {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let state = load_state(config.state_file.as_deref(), config.fixtures.as_deref())?;
+    let (state, text) = load_state(config.state_file.as_deref(), config.fixtures.as_deref())?;
     if !state
         .regions
         .iter()
@@ -87,7 +87,7 @@ async fn serve(config: Config) -> Result<(), String> {
         ..Settings::default()
     };
     let (accounts, regions) = (state.accounts.len(), state.regions.len());
-    let app = App::new(state, settings);
+    let app = App::with_text(state, text, settings);
     app.store
         .persist()
         .await

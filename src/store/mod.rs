@@ -32,9 +32,9 @@ use std::sync::{Arc, Mutex, RwLock};
 /// new world that shares the untouched account slots, so no RPC write is ever lost to them.
 pub struct Store {
     current: RwLock<Arc<World>>,
-    /// The boot state, as compact JSON: a tenth of the in-memory size, so a large fixture is
-    /// not held twice (it is parsed again on reset).
-    boot: Vec<u8>,
+    /// The boot state as JSON text, parsed again on reset: a fraction of the state's size in
+    /// memory, so a large fixture is not held twice.
+    boot: BootText,
     ids: Arc<Ids>,
     /// Serializes admin changes (account, region, snapshot and whole-state operations).
     control: Mutex<()>,
@@ -44,6 +44,9 @@ pub struct Store {
     /// Counts changes made by actions, so the pipeline knows when to write the state file.
     mutations: Arc<AtomicU64>,
 }
+
+/// The JSON text of a state document: borrowed for the built-in fixture.
+pub type BootText = std::borrow::Cow<'static, [u8]>;
 
 /// One consistent state: the region catalogue, and the accounts.
 pub struct World {
@@ -66,15 +69,19 @@ struct AccountSlot {
 }
 
 impl Store {
-    /// A store holding `boot` (already validated), which `reset` returns to; with a state
-    /// file, every change is written there.
-    pub fn new(boot: StateDocument, ids: Arc<Ids>, state_file: Option<PathBuf>) -> Self {
+    /// A store holding `boot` (already validated), which `reset` returns to by parsing `text`,
+    /// the JSON `boot` was parsed from; with a state file, every change is written there.
+    pub fn with_text(
+        boot: StateDocument,
+        text: BootText,
+        ids: Arc<Ids>,
+        state_file: Option<PathBuf>,
+    ) -> Self {
         let mutations = Arc::new(AtomicU64::new(0));
-        let boot_json = serde_json::to_vec(&boot).unwrap_or_default();
         let world = World::build(boot, ids.clone(), mutations.clone());
         Self {
             current: RwLock::new(Arc::new(world)),
-            boot: boot_json,
+            boot: text,
             ids,
             control: Mutex::new(()),
             snapshots: Mutex::new(BTreeMap::new()),
@@ -167,7 +174,11 @@ impl World {
     }
 
     /// Adds an account (already validated against this world) at the end.
-    fn insert(&self, account: Account) {
+    fn insert(&self, mut account: Account) {
+        // Decoded lists grow by doubling: up to half of a large fixture's keys' memory is
+        // spare capacity otherwise.
+        account.kms_keys.shrink_to_fit();
+        account.access_keys.shrink_to_fit();
         for access_key_id in account::access_key_ids(&account) {
             self.credentials
                 .insert(access_key_id.clone(), account.account_id.clone());
