@@ -259,12 +259,20 @@ impl Fields<'_, '_> {
             return;
         }
         let out = &mut *self.out;
+        // `write_str` pieces, not `write!`: this runs for every field of every request's line.
+        let name = field.name();
         self.result = if self.json {
-            write!(out, ",\"{}\":", field.name()).and_then(|()| value(out, true))
-        } else if field.name() == "message" {
+            out.write_str(",\"")
+                .and_then(|()| out.write_str(name))
+                .and_then(|()| out.write_str("\":"))
+                .and_then(|()| value(out, true))
+        } else if name == "message" {
             out.write_char(' ').and_then(|()| value(out, false))
         } else {
-            write!(out, " {}=", field.name()).and_then(|()| value(out, false))
+            out.write_char(' ')
+                .and_then(|()| out.write_str(name))
+                .and_then(|()| out.write_char('='))
+                .and_then(|()| value(out, false))
         };
     }
 }

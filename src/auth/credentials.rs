@@ -108,7 +108,7 @@ impl<'a> Credentials<'a> {
                 authorization,
                 scope,
             } => {
-                let query = request.query.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+                let query = request.query_pairs();
                 let canonical = v3::canonical_request(
                     method,
                     query,

@@ -100,8 +100,9 @@ pub struct RpcRequest {
     pub method: Method,
     pub scheme: Scheme,
     pub headers: HeaderMap,
-    /// The query's own pairs (V3/V4 sign the query alone).
-    pub query: Vec<Pair>,
+    /// The query's own pairs (V3/V4 sign the query alone); `None` when they are exactly the
+    /// params (no form body, no pair repeated): most requests, which then hold them once.
+    query: Option<Vec<Pair>>,
     pub body: Bytes,
     /// Query and form body merged.
     pub params: Params,
@@ -109,6 +110,12 @@ pub struct RpcRequest {
 }
 
 impl RpcRequest {
+    /// The query's own pairs, in no particular order.
+    pub fn query_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        let pairs = self.query.as_deref().unwrap_or(self.params.pairs());
+        pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
     /// A header's value as text; a value that is not UTF-8 is `InvalidParameter` naming it.
     pub fn header(&self, name: &HeaderName) -> Result<Option<&str>, ApiError> {
         self.headers
@@ -150,13 +157,24 @@ pub fn decode(
     body: Bytes,
 ) -> Result<RpcRequest, ApiError> {
     let scheme = Scheme::of(&headers);
-    let query = decode_form(raw_query.unwrap_or_default().as_bytes())?;
+    let mut query = decode_form(raw_query.unwrap_or_default().as_bytes())?;
     let form = if method == Method::POST && is_form(&headers) {
         decode_form(&body)?
     } else {
         Vec::new()
     };
-    let params = Params::merge(query.iter().cloned().chain(form))?;
+    let (params, query) = if form.is_empty() {
+        // The merge drops a pair sent twice; the signature covers both, so keep a copy then.
+        query.sort_unstable();
+        let repeated = query.windows(2).any(|w| w[0] == w[1]);
+        let signed = repeated.then(|| query.clone());
+        (Params::merge(query)?, signed)
+    } else {
+        (
+            Params::merge(query.iter().cloned().chain(form))?,
+            Some(query),
+        )
+    };
     let format = match params.get("Format") {
         None => scheme.default_format(),
         Some(value) => Format::parse(value).ok_or_else(|| ApiError::invalid("Format"))?,

@@ -53,6 +53,32 @@ pub fn canonical_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) 
     out
 }
 
+/// Splits `text` on an ASCII `separator` with a plain byte scan (`str::split` sets up a
+/// generic searcher per call: measurable on strings this short, split on every request).
+pub(crate) fn split_ascii(text: &str, separator: u8) -> impl Iterator<Item = &str> + Clone {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match split_once_ascii(text, separator) {
+            Some((piece, tail)) => {
+                rest = Some(tail);
+                Some(piece)
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
+}
+
+/// `text` around the first ASCII `separator`.
+pub(crate) fn split_once_ascii(text: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == separator)?;
+    // An ASCII byte is always a character boundary.
+    Some((&text[..at], &text[at + 1..]))
+}
+
 /// Lower-case hex (`hex::encode` collects `char`s one by one: measurably slower here).
 pub fn to_hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);

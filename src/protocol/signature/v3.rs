@@ -2,7 +2,7 @@
 //! the SignedHeaders list the client sent (SDKs sign different sets); the key is the secret
 //! itself (`WIRE.md` §2). V4 shares the canonical request and differs only in the key.
 
-use super::{canonical_query, hmac_sha256, push_hex, to_hex};
+use super::{canonical_query, hmac_sha256, push_hex, split_ascii, split_once_ascii, to_hex};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
@@ -26,10 +26,10 @@ pub struct Authorization<'a> {
 impl<'a> Authorization<'a> {
     /// Parses the header; `None` when any part is missing or empty (`IncompleteSignature`).
     pub fn parse(value: &'a str) -> Option<Self> {
-        let (algorithm, rest) = value.trim_ascii().split_once(' ')?;
+        let (algorithm, rest) = split_once_ascii(value.trim_ascii(), b' ')?;
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-        for part in rest.split(',') {
-            let (name, value) = part.split_once('=')?;
+        for part in split_ascii(rest, b',') {
+            let (name, value) = split_once_ascii(part, b'=')?;
             let slot = match name.trim_ascii() {
                 "Credential" => &mut credential,
                 "SignedHeaders" => &mut signed_headers,
@@ -48,7 +48,7 @@ impl<'a> Authorization<'a> {
 
     /// The signed header names, in the order sent.
     pub fn signed_headers(&self) -> impl Iterator<Item = &'a str> + Clone {
-        self.signed_headers.split(';')
+        split_ascii(self.signed_headers, b';')
     }
 
     /// The AccessKeyId of the credential (before any `/scope`).
