@@ -35,6 +35,10 @@ pub struct Entry {
     pub unread_params: Vec<String>,
     pub signature: SignatureReport,
     pub fault_id: Option<String>,
+    /// The store's change count the action's transaction saw, under the account's lock: a
+    /// request that changed state has its own, in the order changes were applied; one that
+    /// did not saw exactly the account's changes up to its count. `None`: no transaction ran.
+    pub state_seq: Option<u64>,
     pub http_status: u16,
     pub code: Option<String>,
     pub latency_micros: u64,

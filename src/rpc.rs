@@ -42,6 +42,7 @@ struct Exchange {
     unread: Vec<String>,
     signature: SignatureReport,
     fault_id: Option<String>,
+    state_seq: Option<u64>,
 }
 
 impl Exchange {
@@ -77,6 +78,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             string_to_sign: None,
         },
         fault_id: None,
+        state_seq: None,
     };
     let result = pipeline(&app, parts, body, &mut exchange).await;
     let response = match &result {
@@ -118,6 +120,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         unread_params: exchange.unread,
         signature: exchange.signature,
         fault_id: exchange.fault_id,
+        state_seq: exchange.state_seq,
         http_status: status,
         code,
         latency_micros,
@@ -232,9 +235,11 @@ async fn decoded(
         world: &world,
         caller: &caller,
         kms_region: exchange.kms_region(app),
+        seq: std::cell::Cell::new(None),
     };
     let before = app.store.mutations();
     let output = actions::run(action, &context, &request.params);
+    exchange.state_seq = context.seq.get();
     if app.store.mutations() != before {
         app.store.persist().await?;
     }

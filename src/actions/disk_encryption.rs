@@ -142,7 +142,7 @@ fn gated(
     gates: Gates,
     apply: impl FnOnce(&mut AccountTx<'_>) -> Result<Output, ApiError>,
 ) -> Result<Output, ApiError> {
-    context.world.transact(&context.caller.account_id, |tx| {
+    context.transact(|tx| {
         check_gates(tx, region, gates)?;
         apply(tx)
     })

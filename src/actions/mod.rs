@@ -223,6 +223,20 @@ pub struct Context<'a> {
     pub world: &'a World,
     pub caller: &'a Identity,
     pub kms_region: &'a str,
+    /// The store's change count the action's transaction saw (the journal's `stateSeq`).
+    pub seq: std::cell::Cell<Option<u64>>,
+}
+
+impl Context<'_> {
+    /// Runs `f` as one transaction on the caller's account, noting the count it saw.
+    pub fn transact<T>(
+        &self,
+        f: impl FnOnce(&mut crate::store::AccountTx<'_>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let (result, seq) = self.world.transact(&self.caller.account_id, f);
+        self.seq.set(seq);
+        result
+    }
 }
 
 /// An action's response fields besides `RequestId`, shaped as the API documents them.

@@ -239,21 +239,29 @@ impl World {
     }
 
     /// Runs `f` with exclusive access to one account: its checks and its write are atomic.
+    /// Also answers the store's change count as of the end of `f`, read under the account's
+    /// lock: a transaction that changed the account has a count of its own, and the counts of
+    /// one account's changes follow the order they were applied in; one that changed nothing
+    /// saw exactly that account's changes with a count up to its own.
     pub fn transact<T>(
         &self,
         account_id: &AccountId,
         f: impl FnOnce(&mut AccountTx<'_>) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        let slot = self
-            .slot(account_id)
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidAccessKeyIdNotFound))?;
+    ) -> (Result<T, ApiError>, Option<u64>) {
+        let Some(slot) = self.slot(account_id) else {
+            return (
+                Err(ApiError::new(ErrorCode::InvalidAccessKeyIdNotFound)),
+                None,
+            );
+        };
         let mut account = lock(&slot.account);
         let mut tx = AccountTx::new(&mut account, self, &self.ids);
         let result = f(&mut tx);
-        if tx.changed() {
-            self.mutations.fetch_add(1, Ordering::AcqRel);
-        }
-        result
+        let seq = match tx.changed() {
+            true => self.mutations.fetch_add(1, Ordering::AcqRel) + 1,
+            false => self.mutations.load(Ordering::Acquire),
+        };
+        (result, Some(seq))
     }
 }
 

@@ -70,7 +70,7 @@ fn in_kms<T>(
     if context.world.region(&region).is_none() {
         return Err(ApiError::invalid("RegionId"));
     }
-    context.world.transact(&context.caller.account_id, |tx| {
+    context.transact(|tx| {
         if !tx.account().kms_service_open {
             return Err(ApiError::new(ErrorCode::KmsServiceNotEnabled));
         }
