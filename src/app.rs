@@ -12,12 +12,17 @@ use crate::{admin, rpc};
 use axum::Router;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// Largest RPC request body accepted (`wire.md` §1).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// RPC requests handled at once; past it, `ServiceUnavailable` (`wire.md` §1).
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
+/// Open connections served by default; past it, `ServiceUnavailable` (`wire.md` §1).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// How long a request's head, then its body, may take to arrive by default.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Requests the journal keeps by default (`control-plane.md` §4).
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 1000;
 
@@ -28,6 +33,12 @@ pub struct Settings {
     pub default_region: String,
     pub body_limit: usize,
     pub max_in_flight: usize,
+    /// `--max-connections`: open connections served; past it, each request on a new
+    /// connection is answered `ServiceUnavailable` and the connection closed.
+    pub max_connections: usize,
+    /// `--request-timeout`: the head must arrive within it (else the connection is closed),
+    /// then the body (else `RequestTimeout`).
+    pub request_timeout: Duration,
     /// `--admin-token`: required as `Authorization: Bearer …` on admin calls but health.
     pub admin_token: Option<String>,
     /// `--journal-capacity`: how many requests the journal keeps.
@@ -45,6 +56,8 @@ impl Default for Settings {
             default_region: "cn-hangzhou".to_owned(),
             body_limit: DEFAULT_BODY_LIMIT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             admin_token: None,
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
             seed: None,

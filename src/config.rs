@@ -115,6 +115,27 @@ pub struct Config {
     )]
     pub journal_capacity: usize,
 
+    /// Open connections served at once; past it, requests on a new connection are answered
+    /// `ServiceUnavailable` (503) and the connection closed.
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_EMULATOR_MAX_CONNECTIONS",
+        default_value_t = 1024
+    )]
+    pub max_connections: usize,
+
+    /// Seconds a request's head may take to arrive (else the connection is closed), and its
+    /// body after it (else `RequestTimeout`, 408).
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_EMULATOR_REQUEST_TIMEOUT",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub request_timeout: u64,
+
     /// Log output: human-readable lines or one JSON object per line.
     #[arg(long, global = true, env = "ECS_EMULATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

@@ -22,6 +22,7 @@ pub mod ids;
 pub mod journal;
 pub mod protocol;
 pub mod rpc;
+pub mod server;
 pub mod store;
 pub mod telemetry;
 

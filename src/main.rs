@@ -2,10 +2,10 @@
 //! Ctrl-C, then finish in-flight requests (within a bound), flush the state file, exit 0.
 
 use clap::Parser;
-use ecs_emulator::app::{self, App, Settings};
+use ecs_emulator::app::{App, Settings};
 use ecs_emulator::auth::AuthMode;
 use ecs_emulator::config::{Cli, Command, Config};
-use ecs_emulator::{commands, load_state, telemetry};
+use ecs_emulator::{commands, load_state, server, telemetry};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -82,6 +82,8 @@ async fn serve(config: Config) -> Result<(), String> {
         default_region: config.default_region,
         admin_token: config.admin_token,
         journal_capacity: config.journal_capacity,
+        max_connections: config.max_connections,
+        request_timeout: Duration::from_secs(config.request_timeout),
         seed: config.seed,
         state_file: config.state_file,
         ..Settings::default()
@@ -104,15 +106,10 @@ async fn serve(config: Config) -> Result<(), String> {
     tracing::info!(%address, accounts, regions, "ecs-emulator listening on http://{address}");
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut stopped_for_server = stopped.clone();
-    let server =
-        axum::serve(listener, app::build(app.clone())).with_graceful_shutdown(async move {
-            let _ = stopped_for_server.wait_for(|stop| *stop).await;
-        });
-    let mut server = tokio::spawn(async move { server.await });
+    let mut server = tokio::spawn(server::run(listener, app.clone(), stopped.clone()));
     tokio::select! {
         result = &mut server => {
-            return result.map_err(|e| e.to_string())?.map_err(|e| format!("server error: {e}"));
+            return result.map_err(|e| format!("server error: {e}"));
         }
         () = shutdown_signal() => {}
     }

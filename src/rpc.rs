@@ -150,7 +150,14 @@ async fn pipeline(
         .map_err(|_| ApiError::new(ErrorCode::ServiceUnavailable))?;
 
     // 2. Size and encoding.
-    let body = parse::read_body(&parts.headers, body, app.settings.body_limit).await?;
+    parse::check_headers(&parts.headers)?;
+    let timeout = app.settings.request_timeout;
+    let body = tokio::time::timeout(
+        timeout,
+        parse::read_body(&parts.headers, body, app.settings.body_limit),
+    )
+    .await
+    .map_err(|_| ApiError::with(ErrorCode::RequestTimeout, &timeout.as_secs().to_string()))??;
     let request = parse::decode(parts.method, parts.headers, parts.uri.query(), body)?;
     exchange.format = request.format;
     request.params.mark_read(auth::PROTOCOL_PARAMS);

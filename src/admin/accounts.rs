@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 /// `POST /_emulator/accounts`: a fresh account from an optional partial one; 201 with its
 /// generated AccessKey pair.
 pub async fn create(State(app): Shared, body: Body) -> Response {
-    let partial: Value = match json_body(body).await {
+    let partial: Value = match json_body(&app, body).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };
@@ -41,7 +41,7 @@ pub async fn read(State(app): Shared, Path(account_id): Path<String>) -> Respons
 
 /// `PUT`: replaces the account (201 when it did not exist).
 pub async fn replace(State(app): Shared, Path(account_id): Path<String>, body: Body) -> Response {
-    let body: Value = match json_body(body).await {
+    let body: Value = match json_body(&app, body).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };
@@ -60,7 +60,7 @@ pub async fn replace(State(app): Shared, Path(account_id): Path<String>, body: B
 
 /// `PATCH`: JSON merge patch (RFC 7386) onto the account.
 pub async fn merge(State(app): Shared, Path(account_id): Path<String>, body: Body) -> Response {
-    let patch: Value = match json_body(body).await {
+    let patch: Value = match json_body(&app, body).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };
@@ -84,7 +84,7 @@ pub async fn patch_key(
     Path((account_id, key_id)): Path<(String, String)>,
     body: Body,
 ) -> Response {
-    let patch: Value = match json_body(body).await {
+    let patch: Value = match json_body(&app, body).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };
@@ -100,7 +100,7 @@ pub async fn patch_region(
     Path(region_id): Path<String>,
     body: Body,
 ) -> Response {
-    let patch: Value = match json_body(body).await {
+    let patch: Value = match json_body(&app, body).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };

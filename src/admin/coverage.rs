@@ -17,6 +17,18 @@ const GATEWAY: &[(ErrorCode, &str)] = &[
     ),
     (ErrorCode::RequestEntityTooLarge, "a body over 1 MiB"),
     (
+        ErrorCode::RequestHeaderFieldsTooLarge,
+        "more than 64 header fields, or over 16 KiB of them",
+    ),
+    (
+        ErrorCode::TooManyParameters,
+        "more than 256 parameters in query and body",
+    ),
+    (
+        ErrorCode::RequestTimeout,
+        "a body not received within --request-timeout",
+    ),
+    (
         ErrorCode::MissingParameter,
         "leave out a required parameter",
     ),

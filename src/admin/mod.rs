@@ -88,6 +88,26 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/coverage", get(coverage::coverage).fallback(not_allowed()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app, require_token))
+        .layer(middleware::from_fn(plain_rejections_as_json))
+}
+
+/// axum's own rejections (a path segment that is not UTF-8, say) are plain text: answer them
+/// in the admin error shape like every other admin failure.
+async fn plain_rejections_as_json(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !plain || !(response.status().is_client_error() || response.status().is_server_error()) {
+        return response;
+    }
+    let status = response.status();
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
+    failure(status, text)
 }
 
 /// `--admin-token`: every call but `health` carries `Authorization: Bearer <token>`.
@@ -127,9 +147,19 @@ fn refused(error: ControlError) -> Response {
 }
 
 /// Reads a JSON body as `T` (an empty body is JSON `null`), naming the path that is wrong.
-async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, Response> {
-    let bytes = axum::body::to_bytes(body, ADMIN_BODY_LIMIT)
+async fn json_body<T: DeserializeOwned>(app: &App, body: Body) -> Result<T, Response> {
+    let timeout = app.settings.request_timeout;
+    let bytes = tokio::time::timeout(timeout, axum::body::to_bytes(body, ADMIN_BODY_LIMIT))
         .await
+        .map_err(|_| {
+            failure(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the body was not received within {} seconds",
+                    timeout.as_secs()
+                ),
+            )
+        })?
         .map_err(|_| {
             failure(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -142,7 +172,7 @@ async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, Response> {
         &bytes
     };
     let deserializer = &mut serde_json::Deserializer::from_slice(text);
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = if path == "." {
@@ -151,7 +181,11 @@ async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, Response> {
             format!("{path}: {inner}")
         };
         failure(StatusCode::BAD_REQUEST, message)
-    })
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| failure(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    Ok(value)
 }
 
 /// After a change: the state file, then `answer`.

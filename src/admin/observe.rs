@@ -11,7 +11,7 @@ use serde_json::json;
 
 /// `POST /_emulator/faults`: 201 `{"faultId"}`.
 pub async fn add_fault(State(app): Shared, body: Body) -> Response {
-    let rule: Rule = match json_body(body).await {
+    let rule: Rule = match json_body(&app, body).await {
         Ok(rule) => rule,
         Err(answer) => return answer,
     };

@@ -18,7 +18,7 @@ pub async fn get_state(State(app): Shared) -> Response {
 
 /// Replaces the whole state; on any error nothing changes.
 pub async fn put_state(State(app): Shared, body: Body) -> Response {
-    let document: Value = match json_body(body).await {
+    let document: Value = match json_body(&app, body).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };

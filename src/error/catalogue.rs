@@ -69,6 +69,10 @@ catalogue! {
     ThrottlingUser => 400, "Throttling.User", "Request was denied due to user flow control.";
     IdempotentParameterMismatch => 400, "IdempotentParameterMismatch", "The request is retried with updated parameters.";
     RequestEntityTooLarge => 413, "RequestEntityTooLarge", "The request body exceeds the emulator's limit of <N> bytes.";
+    // The emulator's own limits (no documented counterpart; named like the one above).
+    RequestHeaderFieldsTooLarge => 431, "RequestHeaderFieldsTooLarge", "The request headers exceed the emulator's limits of <N>.";
+    TooManyParameters => 400, "TooManyParameters", "The request has more than the emulator's limit of <N> parameters.";
+    RequestTimeout => 408, "RequestTimeout", "The request was not received within the emulator's limit of <N> seconds.";
     OperationConflict => 409, "OperationConflict", "Request was denied due to conflict with a previous request.";
     InternalError => 500, "InternalError", "The request processing has failed due to some unknown error, exception or failure.";
     ServiceUnavailable => 503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.";

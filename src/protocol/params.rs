@@ -8,6 +8,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// One decoded `name=value` pair.
 pub type Pair = (String, String);
 
+/// Parameters a request may carry, query and form body together (`TooManyParameters`).
+pub const MAX_PARAMS: usize = 256;
+/// The longest parameter name, in bytes once decoded (`InvalidParameter` naming it).
+pub const MAX_NAME_BYTES: usize = 128;
+/// The longest parameter value, in bytes once decoded (`InvalidParameter` naming it).
+pub const MAX_VALUE_BYTES: usize = 32 * 1024;
+
+/// The number of pairs `decode_form` will find in `raw`, counted without decoding.
+pub fn count_pairs(raw: &[u8]) -> usize {
+    raw.split(|&b| b == b'&').filter(|s| !s.is_empty()).count()
+}
+
 /// Decodes `application/x-www-form-urlencoded` text (`+` is a space), refusing what the real
 /// gateway cannot make sense of: a `%` not followed by two hex digits, or bytes that are not
 /// UTF-8. The error names the parameter.
@@ -20,9 +32,11 @@ pub fn decode_form(raw: &[u8]) -> Result<Vec<Pair>, ApiError> {
                 None => (segment, &b""[..]),
             };
             let name = decode_component(name)
+                .filter(|name| name.len() <= MAX_NAME_BYTES)
                 .ok_or_else(|| ApiError::invalid(&printable(&String::from_utf8_lossy(name))))?;
-            let value =
-                decode_component(value).ok_or_else(|| ApiError::invalid(&printable(&name)))?;
+            let value = decode_component(value)
+                .filter(|value| value.len() <= MAX_VALUE_BYTES)
+                .ok_or_else(|| ApiError::invalid(&printable(&name)))?;
             Ok((name, value))
         })
         .collect()
@@ -48,11 +62,17 @@ fn decode_component(raw: &[u8]) -> Option<String> {
 }
 
 /// A name fit to be echoed in a message: control characters (which XML cannot carry) become
-/// `?`.
+/// `?`, and a name past `MAX_NAME_BYTES` is cut there (`…` marks the cut).
 fn printable(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    let mut out = String::new();
+    for c in name.chars() {
+        if out.len() + c.len_utf8() > MAX_NAME_BYTES {
+            out.push('…');
+            break;
+        }
+        out.push(if c.is_control() { '?' } else { c });
+    }
+    out
 }
 
 /// A control character other than tab, CR or LF cannot be represented in XML, so it is never

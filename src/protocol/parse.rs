@@ -1,7 +1,7 @@
 //! From HTTP to an RPC request: body within its limit, query and form body decoded and merged,
 //! the signature scheme recognised, the response format chosen (`wire.md` §1).
 
-use super::params::{Pair, Params, decode_form};
+use super::params::{MAX_PARAMS, Pair, Params, count_pairs, decode_form};
 use crate::error::{ApiError, ErrorCode};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, Method, header};
@@ -127,6 +127,29 @@ impl RpcRequest {
     }
 }
 
+/// Header fields a request may carry (`RequestHeaderFieldsTooLarge`; past `server::MAX_HEAD_FIELDS`
+/// hyper itself refuses them with a bare 431).
+pub const MAX_HEADERS: usize = 64;
+/// Bytes of header names and values a request may carry (`RequestHeaderFieldsTooLarge`; a
+/// head over hyper's 64 KiB buffer gets hyper's bare 431).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Refuses a request whose headers exceed `MAX_HEADERS` or `MAX_HEADER_BYTES`.
+pub fn check_headers(headers: &HeaderMap) -> Result<(), ApiError> {
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        let limits = format!("{MAX_HEADERS} fields and {MAX_HEADER_BYTES} bytes");
+        return Err(ApiError::with(
+            ErrorCode::RequestHeaderFieldsTooLarge,
+            &limits,
+        ));
+    }
+    Ok(())
+}
+
 /// Reads the body, refusing one larger than `limit` bytes with `RequestEntityTooLarge`.
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
     let too_large = || ApiError::with(ErrorCode::RequestEntityTooLarge, &limit.to_string());
@@ -157,8 +180,17 @@ pub fn decode(
     body: Bytes,
 ) -> Result<RpcRequest, ApiError> {
     let scheme = Scheme::of(&headers);
-    let mut query = decode_form(raw_query.unwrap_or_default().as_bytes())?;
-    let form = if method == Method::POST && is_form(&headers) {
+    let raw_query = raw_query.unwrap_or_default().as_bytes();
+    let has_form = method == Method::POST && is_form(&headers);
+    let count = count_pairs(raw_query) + if has_form { count_pairs(&body) } else { 0 };
+    if count > MAX_PARAMS {
+        return Err(ApiError::with(
+            ErrorCode::TooManyParameters,
+            &MAX_PARAMS.to_string(),
+        ));
+    }
+    let mut query = decode_form(raw_query)?;
+    let form = if has_form {
         decode_form(&body)?
     } else {
         Vec::new()

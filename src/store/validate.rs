@@ -10,16 +10,24 @@ use time::format_description::well_known::Rfc3339;
 
 /// Parses and validates a state document.
 pub fn parse_document(json: &[u8]) -> Result<StateDocument, String> {
+    // serde would also read the document from an array, by position.
+    if json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err("invalid state document: must be a JSON object".to_owned());
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(json);
-    let document: StateDocument = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." {
-            format!("invalid state document: {inner}")
-        } else {
-            format!("{path}: {inner}")
-        }
-    })?;
+    let document: StateDocument =
+        serde_path_to_error::deserialize(&mut *deserializer).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                format!("invalid state document: {inner}")
+            } else {
+                format!("{path}: {inner}")
+            }
+        })?;
+    deserializer
+        .end()
+        .map_err(|e| format!("invalid state document: {e}"))?;
     validate(&document)?;
     Ok(document)
 }

@@ -5,6 +5,7 @@ mod admin;
 mod bodies;
 mod captures;
 mod checks;
+mod concurrency;
 mod control;
 mod gateway;
 mod kms;
