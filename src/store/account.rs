@@ -202,8 +202,8 @@ impl<'a> AccountTx<'a> {
 
     /// As `find_key`, for changing the key.
     pub fn find_key_mut(&mut self, region: &RegionId, reference: &str) -> Option<&mut KmsKey> {
-        self.changed = true;
         let index = self.locate(region, self.local_reference(region, reference)?)?;
+        self.changed = true;
         Some(&mut self.account.kms_keys[index])
     }
 
