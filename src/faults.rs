@@ -105,6 +105,15 @@ fn error_of(rule: &Rule) -> Result<Option<ApiError>, String> {
     {
         return Err("probability: must be in (0, 1]".into());
     }
+    // The answer may be XML, which cannot carry these characters.
+    for (field, text) in [("code", &rule.code), ("message", &rule.message)] {
+        if text
+            .as_deref()
+            .is_some_and(crate::protocol::params::has_forbidden_control)
+        {
+            return Err(format!("{field}: holds a character XML cannot carry"));
+        }
+    }
     let Some(code) = &rule.code else {
         if rule.latency_ms == 0 {
             return Err("a fault needs a code, a latencyMs, or both".into());

@@ -70,16 +70,19 @@ fn printable(name: &str) -> String {
             out.push('…');
             break;
         }
-        out.push(if c.is_control() { '?' } else { c });
+        let unprintable = c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}');
+        out.push(if unprintable { '?' } else { c });
     }
     out
 }
 
-/// A control character other than tab, CR or LF cannot be represented in XML, so it is never
-/// accepted (and never echoed).
-fn has_forbidden_control(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+/// A character XML 1.0 cannot carry — a control character other than tab, CR or LF, or the
+/// non-characters U+FFFE and U+FFFF — is never accepted (and never echoed): the answer may be
+/// XML (found by fuzzing: `fuzz/regressions/rpc_service/`).
+pub fn has_forbidden_control(text: &str) -> bool {
+    text.chars().any(|c| {
+        (c.is_control() && !matches!(c, '\t' | '\r' | '\n')) || matches!(c, '\u{fffe}' | '\u{ffff}')
+    })
 }
 
 /// The merged parameters of one request, sorted by name, each name once.
