@@ -171,6 +171,8 @@ async fn json_body<T: DeserializeOwned>(app: &App, body: Body) -> Result<T, Resp
     } else {
         &bytes
     };
+    crate::store::refuse_xml_unsafe(text)
+        .map_err(|e| failure(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
     let deserializer = &mut serde_json::Deserializer::from_slice(text);
     let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|e| {
         let path = e.path().to_string();

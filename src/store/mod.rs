@@ -10,7 +10,7 @@ mod validate;
 
 pub use account::{AccountTx, Identity, Principal};
 pub use control::{ControlError, Snapshot};
-pub use validate::parse_document;
+pub use validate::{parse_document, refuse_xml_unsafe};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::Ids;

@@ -8,8 +8,49 @@ use std::collections::HashSet;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// Refuses JSON text whose strings hold a character XML 1.0 cannot carry (a control character
+/// other than tab, CR and LF, or U+FFFE/U+FFFF): what the state holds may be echoed in an XML
+/// answer (a key's description, say). Control characters can only arrive as escapes (`\u0001`,
+/// `\b`, `\f`; raw control bytes are not valid JSON); U+FFFE and U+FFFF also raw.
+pub fn refuse_xml_unsafe(json: &[u8]) -> Result<(), String> {
+    let raw_nonchar = ["\u{fffe}", "\u{ffff}"]
+        .iter()
+        .any(|c| json.windows(3).any(|w| w == c.as_bytes()));
+    if raw_nonchar {
+        return Err("a string holds U+FFFE or U+FFFF, which XML cannot carry".to_owned());
+    }
+    let mut rest = json;
+    while let Some(at) = rest.iter().position(|&b| b == b'\\') {
+        let escape = &rest[at + 1..];
+        let forbidden = match escape.first() {
+            Some(b'b' | b'f') => true,
+            Some(b'u') => escape
+                .get(1..5)
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .is_some_and(|c| {
+                    (c < 0x20 && !matches!(c, 0x09 | 0x0a | 0x0d))
+                        || (0x7f..=0x9f).contains(&c)
+                        || c >= 0xfffe
+                }),
+            _ => false,
+        };
+        if forbidden {
+            return Err(
+                "a string holds a character XML cannot carry (a control character, \
+                 U+FFFE or U+FFFF)"
+                    .to_owned(),
+            );
+        }
+        // Past the escaped character: `\\` must not start a new escape.
+        rest = escape.get(1..).unwrap_or_default();
+    }
+    Ok(())
+}
+
 /// Parses and validates a state document.
 pub fn parse_document(json: &[u8]) -> Result<StateDocument, String> {
+    refuse_xml_unsafe(json).map_err(|e| format!("invalid state document: {e}"))?;
     // serde would also read the document from an array, by position.
     if json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err("invalid state document: must be a JSON object".to_owned());
@@ -256,6 +297,22 @@ fn validate_region_settings(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn strings_xml_cannot_carry_are_refused_wherever_they_are() {
+        use super::refuse_xml_unsafe;
+        for bad in [
+            r#"{"a":"\u0001"}"#,
+            r#"{"a":"x\b"}"#,
+            r#"{"\uFFFE":1}"#,
+            "{\"a\":\"\u{ffff}\"}",
+        ] {
+            assert!(refuse_xml_unsafe(bad.as_bytes()).is_err(), "{bad}");
+        }
+        for good in [r#"{"a":"\t\n\r é \u00e9 \\u0001 \\"}"#, r#"{"a":"\\\\b"}"#] {
+            assert!(refuse_xml_unsafe(good.as_bytes()).is_ok(), "{good}");
+        }
+    }
+
     use super::*;
 
     fn err(json: &str) -> String {
