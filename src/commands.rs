@@ -2,7 +2,7 @@
 //! call — for demos and quick checks, no SDK needed) and `env` (SDK settings to paste).
 
 use crate::config::{CallArgs, EnvArgs};
-use crate::protocol::signature::{percent_encode, v2, v3};
+use crate::protocol::signature::client::{self, Credentials};
 use axum::body::Bytes;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -79,20 +79,10 @@ pub async fn healthcheck(listen: &str) -> ExitCode {
     }
 }
 
-fn timestamp() -> String {
-    crate::ids::now_text()
-}
-
-fn nonce() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
-
 /// Builds the signed request `call` sends: V3 (parameters in the query, the `Authorization`
 /// header) by default, or V2 (every parameter and the `Signature` in the query).
 pub fn signed_request(args: &CallArgs, endpoint: &str) -> Result<Request<Full<Bytes>>, String> {
     let (default_id, default_secret) = default_credentials();
-    let access_key_id = args.access_key_id.clone().unwrap_or(default_id);
-    let secret = args.access_key_secret.clone().unwrap_or(default_secret);
     let mut params: Vec<(String, String)> = Vec::new();
     for pair in &args.params {
         let (name, value) = pair
@@ -100,74 +90,18 @@ pub fn signed_request(args: &CallArgs, endpoint: &str) -> Result<Request<Full<By
             .ok_or_else(|| format!("{pair}: parameters are Key=Value"))?;
         params.push((name.to_owned(), value.to_owned()));
     }
-    let endpoint = endpoint.trim_end_matches('/');
-    let host = endpoint
-        .split_once("://")
-        .map_or(endpoint, |(_, rest)| rest)
-        .to_owned();
-    let query_of = |pairs: &[(String, String)]| {
-        pairs
-            .iter()
-            .map(|(n, v)| format!("{}={}", percent_encode(n), percent_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&")
+    let credentials = Credentials {
+        access_key_id: args.access_key_id.clone().unwrap_or(default_id),
+        access_key_secret: args.access_key_secret.clone().unwrap_or(default_secret),
+        security_token: args.security_token.clone(),
     };
-    let builder = Request::post(format!("{endpoint}/?{}", {
-        if args.v2 {
-            let mut signed = params.clone();
-            let mut common = vec![
-                ("Action", args.action.clone()),
-                ("Version", args.api_version.clone()),
-                ("Format", "JSON".to_owned()),
-                ("AccessKeyId", access_key_id.clone()),
-                ("SignatureMethod", "HMAC-SHA1".to_owned()),
-                ("SignatureVersion", "1.0".to_owned()),
-                ("SignatureNonce", nonce()),
-                ("Timestamp", timestamp()),
-            ];
-            if let Some(token) = &args.security_token {
-                common.push(("SecurityToken", token.clone()));
-            }
-            signed.extend(common.into_iter().map(|(n, v)| (n.to_owned(), v)));
-            let string_to_sign =
-                v2::string_to_sign("POST", signed.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-            signed.push(("Signature".to_owned(), v2::sign(&secret, &string_to_sign)));
-            query_of(&signed)
-        } else {
-            query_of(&params)
-        }
-    }));
-    let builder = builder
-        .header("host", &host)
-        .header("accept", "application/json");
-    let request = if args.v2 {
-        builder
-            .header("x-acs-action", &args.action)
-            .header("x-acs-version", &args.api_version)
-    } else {
-        let mut headers: Vec<(&str, String)> = vec![
-            ("host", host.clone()),
-            ("x-acs-action", args.action.clone()),
-            ("x-acs-content-sha256", v3::EMPTY_BODY_SHA256.to_owned()),
-            ("x-acs-date", timestamp()),
-            ("x-acs-signature-nonce", nonce()),
-            ("x-acs-version", args.api_version.clone()),
-        ];
-        if let Some(token) = &args.security_token {
-            headers.push(("x-acs-accesskey-id", access_key_id.clone()));
-            headers.push(("x-acs-security-token", token.clone()));
-            headers.sort();
-        }
-        let authorization = v3::authorization("POST", &params, &headers, &access_key_id, &secret);
-        let mut builder = builder.header("authorization", authorization);
-        for (name, value) in headers.iter().filter(|(n, _)| *n != "host") {
-            builder = builder.header(*name, value);
-        }
-        builder
+    let call = client::Call {
+        action: &args.action,
+        version: &args.api_version,
+        params: &params,
+        v2: args.v2,
     };
-    request
-        .body(Full::new(Bytes::new()))
-        .map_err(|e| e.to_string())
+    client::signed_request(&call, &credentials, endpoint)
 }
 
 /// `call`: prints the status and the body (pretty JSON); exit 1 on an API error, 2 when the

@@ -31,6 +31,14 @@ impl Product {
         }
     }
 
+    /// The API version that names the product.
+    pub fn version(self) -> &'static str {
+        match self {
+            Product::Ecs => "2014-05-26",
+            Product::Kms => "2016-01-20",
+        }
+    }
+
     /// `Ecs` or `Kms`, as the journal and coverage name it.
     pub fn name(self) -> &'static str {
         match self {

@@ -32,6 +32,25 @@ pub async fn create(State(app): Shared, body: Body) -> Response {
     }
 }
 
+/// `GET /_emulator/accounts`: `{"accounts": [{"accountId", "displayName"}]}`, in document
+/// order.
+pub async fn list(State(app): Shared) -> Response {
+    let accounts: Vec<Value> = app
+        .store
+        .account_summaries()
+        .into_iter()
+        .map(|(account_id, display_name)| {
+            json!({ "accountId": account_id, "displayName": display_name })
+        })
+        .collect();
+    axum::Json(json!({ "accounts": accounts })).into_response()
+}
+
+/// `GET /_emulator/regions`: `{"regions": [...]}`, the catalogue as in the state document.
+pub async fn regions(State(app): Shared) -> Response {
+    axum::Json(json!({ "regions": app.store.world().regions() })).into_response()
+}
+
 pub async fn read(State(app): Shared, Path(account_id): Path<String>) -> Response {
     match app.store.account(&account_id) {
         Some(account) => axum::Json(account).into_response(),

@@ -5,8 +5,10 @@
 
 mod accounts;
 mod coverage;
+mod invoke;
 mod observe;
 mod state;
+mod ui;
 
 use crate::app::App;
 use crate::store::ControlError;
@@ -37,7 +39,12 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
                 .fallback(not_allowed()),
         )
         .route("/reset", post(state::reset).fallback(not_allowed()))
-        .route("/accounts", post(accounts::create).fallback(not_allowed()))
+        .route(
+            "/accounts",
+            get(accounts::list)
+                .post(accounts::create)
+                .fallback(not_allowed()),
+        )
         .route(
             "/accounts/{account_id}",
             get(accounts::read)
@@ -50,6 +57,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
             "/accounts/{account_id}/kms-keys/{key_id}",
             patch(accounts::patch_key).fallback(not_allowed()),
         )
+        .route("/regions", get(accounts::regions).fallback(not_allowed()))
         .route(
             "/regions/{region_id}",
             patch(accounts::patch_region).fallback(not_allowed()),
@@ -86,6 +94,14 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
                 .fallback(not_allowed()),
         )
         .route("/coverage", get(coverage::coverage).fallback(not_allowed()))
+        .route(
+            "/invoke",
+            get(invoke::actions)
+                .post(invoke::invoke)
+                .fallback(not_allowed()),
+        )
+        .route("/ui", get(ui::page).fallback(not_allowed()))
+        .route("/ui/{asset}", get(ui::asset).fallback(not_allowed()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app, require_token))
         .layer(middleware::from_fn(plain_rejections_as_json))
@@ -110,12 +126,15 @@ async fn plain_rejections_as_json(request: Request, next: Next) -> Response {
     failure(status, text)
 }
 
-/// `--admin-token`: every call but `health` carries `Authorization: Bearer <token>`.
+/// `--admin-token`: every call but `health` and the dashboard's own files (which hold no
+/// state: the page asks for the token and sends it on its calls) carries
+/// `Authorization: Bearer <token>`.
 async fn require_token(State(app): Shared, request: Request, next: Next) -> Response {
     let Some(token) = &app.settings.admin_token else {
         return next.run(request).await;
     };
-    if request.uri().path() == "/health" {
+    let path = request.uri().path();
+    if path == "/health" || path == "/ui" || path.starts_with("/ui/") {
         return next.run(request).await;
     }
     let presented = request

@@ -156,6 +156,29 @@ impl Store {
         Some(account)
     }
 
+    /// Every account's id and display name, in document order (the dashboard's list: no
+    /// account is copied whole).
+    pub fn account_summaries(&self) -> Vec<(AccountId, String)> {
+        let world = self.world();
+        let mut summaries: Vec<(usize, AccountId, String)> = world
+            .accounts
+            .iter()
+            .map(|slot| {
+                let account = lock(&slot.account);
+                (
+                    slot.ordinal,
+                    account.account_id.clone(),
+                    account.display_name.clone(),
+                )
+            })
+            .collect();
+        summaries.sort_by_key(|(ordinal, ..)| *ordinal);
+        summaries
+            .into_iter()
+            .map(|(_, id, name)| (id, name))
+            .collect()
+    }
+
     /// Creates an isolated account from a partial one: a generated id and AccessKey pair
     /// unless given, every other fact from the defaults.
     pub fn create_account(&self, partial: Value) -> Result<CreatedAccount, ControlError> {

@@ -7,6 +7,7 @@ mod captures;
 mod checks;
 mod concurrency;
 mod control;
+mod dashboard;
 mod gateway;
 mod kms;
 mod signing;

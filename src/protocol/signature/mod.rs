@@ -2,6 +2,7 @@
 //! strings to sign and signatures, no I/O. Proven against the requests the SDKs were recorded
 //! making (`shared/vectors/`), never only against a signer of ours.
 
+pub mod client;
 pub mod v2;
 pub mod v3;
 pub mod v4;

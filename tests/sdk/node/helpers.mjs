@@ -1,12 +1,8 @@
 // Shared harness for the Node real-SDK tests: emulator process, SDK adapters, data tables.
 // Each *.test.mjs file starts its own emulator (node --test runs files in separate processes).
 
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach } from 'node:test';
 
@@ -23,7 +19,9 @@ const { RuntimeOptions } = requireFromKms('@alicloud/tea-util');
 const EcsClient = ecs.default;
 const { $OpenApiUtil, ClientError, ServerError, AlibabaCloudError } = openapi;
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+import { REPO_ROOT, binaryPath, startEmulator } from './emulator.mjs';
+
+export { REPO_ROOT, binaryPath, startEmulator };
 export const REGION = 'cn-hangzhou';
 export const UUID_RE = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 
@@ -302,23 +300,6 @@ export function assertApiError(err, api, { status, code, message, region = REGIO
 }
 
 // ------------------------------------------------------------------ server
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export function binaryPath() {
-  const b = process.env.ECS_EMULATOR_BIN || 'target/release/ecs-emulator';
-  return path.isAbsolute(b) ? b : path.join(REPO_ROOT, b);
-}
-
 /**
  * One emulator for the calling test file: started before its tests, reset before each, stopped
  * after. `ready(emu, sdks)` receives it and the ECS flavours once it answers.
@@ -331,61 +312,6 @@ export function useEmulator(ready) {
   });
   after(async () => { await emu?.stop(); });
   beforeEach(async () => { await emu.reset(); });
-}
-
-export async function startEmulator() {
-  const port = await freePort();
-  const proc = spawn(binaryPath(), ['--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
-  let exited = null;
-  let spawnError = null;
-  proc.on('exit', (code, sig) => { exited = { code, sig }; });
-  proc.on('error', (e) => { spawnError = e; });
-  const base = `http://127.0.0.1:${port}`;
-  const emu = {
-    port,
-    endpoint: `127.0.0.1:${port}`,
-    base,
-    async admin(method, p, body) {
-      const res = await fetch(base + p, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let json;
-      try { json = text ? JSON.parse(text) : null; } catch { json = text; }
-      return { status: res.status, body: json };
-    },
-    async reset() {
-      const r = await this.admin('POST', '/_emulator/reset');
-      assert.ok(r.status >= 200 && r.status < 300, `reset failed: ${r.status} ${JSON.stringify(r.body)}`);
-    },
-    async stop() {
-      if (exited) return;
-      const done = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await done;
-      clearTimeout(t);
-    },
-  };
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (spawnError) throw new Error(`cannot start ${binaryPath()}: ${spawnError.message}`);
-    if (exited) throw new Error(`emulator exited early (${JSON.stringify(exited)}): ${stderr}`);
-    try {
-      const r = await emu.admin('GET', '/_emulator/health');
-      if (r.status === 200 && r.body && r.body.status === 'ready') break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) {
-      await emu.stop();
-      throw new Error(`emulator not healthy within 10 s: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return emu;
 }
 
 /** Calls an SDK and checks what every successful response must hold. */

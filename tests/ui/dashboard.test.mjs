@@ -1,0 +1,182 @@
+// The dashboard in a real browser: Debian's Chromium driven by playwright-core, against the
+// release binary started with --admin-token. The presenter's path from the README: give the
+// token, turn the account's KMS service off, fire ModifyDiskDefaultKMSKeyId, see
+// InvalidOperation.KMSServiceNotOpen on the page and in the journal, turn it on, fire again,
+// see success. Every step is also checked against the admin API, so the page cannot pass by
+// showing something the server did not do. (ModifyDiskDefaultKMSKeyId needs default
+// encryption on in the region, so the first step turns it on.)
+//
+//   UI_SCREENSHOT=path   where the screenshot goes (default target/ui/dashboard.png)
+//   CHROMIUM=path        the browser (default /usr/bin/chromium)
+
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { REPO_ROOT, startEmulator } from '../sdk/node/emulator.mjs';
+
+const TOKEN = 'demo-admin-token';
+const ACCOUNT = '1234567890123456';
+const KEY = 'key-hzz65e1c1f1wh3ka4wq4e';
+const NOT_OPEN = 'InvalidOperation.KMSServiceNotOpen';
+const UUID_RE = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
+const SCREENSHOT = process.env.UI_SCREENSHOT ?? path.join(REPO_ROOT, 'target', 'ui', 'dashboard.png');
+
+let emu;
+let browser;
+let page;
+const problems = [];
+
+before(async () => {
+  emu = await startEmulator({ args: ['--admin-token', TOKEN], adminToken: TOKEN });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-dev-shm-usage', '--no-first-run', '--disable-extensions'],
+  });
+  // A projector-sized window.
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // Nothing may leave loopback, and the page may not log an error (a CSP violation, a
+  // script error, a failed call).
+  await page.route((url) => !['127.0.0.1', 'localhost'].includes(url.hostname), (route) => {
+    problems.push(`request off loopback: ${route.request().url()}`);
+    return route.abort();
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await emu?.stop();
+});
+
+async function account() {
+  const answer = await emu.admin('GET', `/_emulator/accounts/${ACCOUNT}`);
+  assert.equal(answer.status, 200);
+  return answer.body;
+}
+
+async function journalEntry(requestId) {
+  const answer = await emu.admin('GET', '/_emulator/requests');
+  return answer.body.requests.find((entry) => entry.requestId === requestId);
+}
+
+test('the page is served without the token, then asks for it', async () => {
+  const response = await page.goto(`${emu.base}/_emulator/ui`);
+  assert.equal(response.status(), 200);
+  assert.match(response.headers()['content-security-policy'], /default-src 'none'/);
+  const dialog = page.getByRole('dialog', { name: 'Admin token' });
+  await dialog.waitFor({ state: 'visible' });
+  // Keyboard only: the token field has focus; type and press Enter.
+  await page.keyboard.type(TOKEN);
+  await page.keyboard.press('Enter');
+  await dialog.waitFor({ state: 'hidden' });
+  // The one failed load the browser logs is the call the page made before it had the token.
+  assert.ok(problems.length <= 1 && problems.every((p) => p.includes('status of 401')), problems.join('\n'));
+  problems.length = 0;
+  await page.locator('#account').and(page.locator(`:has(option[value="${ACCOUNT}"])`)).waitFor();
+  await page.waitForFunction((id) => document.getElementById('account').value === id, ACCOUNT);
+  assert.equal(await page.locator('#region').inputValue(), 'cn-hangzhou');
+  assert.equal(await page.getByLabel('KMS service open').isChecked(), true);
+  // ModifyDiskDefaultKMSKeyId needs default encryption on in the region: turn it on.
+  await page.getByLabel('Disk encryption by default').check();
+  await page.waitForFunction(() => document.getElementById('encryption-enabled').checked);
+  assert.equal((await account()).regionSettings['cn-hangzhou'].defaultEncryption.enabled, true);
+});
+
+test('KMS service off: the call fails with KMSServiceNotOpen, on the page and in the journal', async () => {
+  await page.getByLabel('KMS service open').uncheck();
+  await page.waitForFunction(() => !document.getElementById('fact-kmsServiceOpen').checked);
+  assert.equal((await account()).kmsServiceOpen, false, 'the toggle reached the server');
+
+  await page.locator('#action').selectOption('2014-05-26/ModifyDiskDefaultKMSKeyId');
+  assert.equal(await page.locator('#params').inputValue(), `RegionId=cn-hangzhou\nKMSKeyId=${KEY}`);
+  // Fire from the keyboard.
+  await page.locator('#params').focus();
+  await page.keyboard.press('Control+Enter');
+
+  const code = page.locator('#result-code');
+  await code.filter({ hasText: NOT_OPEN }).waitFor();
+  assert.equal(await page.locator('#result-status').textContent(), 'HTTP 403');
+  assert.equal(await page.locator('#result-message').textContent(), 'KMS service is currently not open.');
+  const requestId = await page.locator('#result-request-id').textContent();
+  assert.match(requestId, UUID_RE);
+  const body = JSON.parse(await page.locator('#result-body').textContent());
+  assert.equal(body.Code, NOT_OPEN);
+  assert.equal(body.RequestId, requestId);
+
+  const row = page.locator(`#journal tr[data-request-id="${requestId}"]`);
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-code'), NOT_OPEN);
+  assert.match(await row.textContent(), /ModifyDiskDefaultKMSKeyId/);
+  const entry = await journalEntry(requestId);
+  assert.equal(entry.code, NOT_OPEN);
+  assert.equal(entry.httpStatus, 403);
+  assert.equal(entry.accountId, ACCOUNT);
+  assert.equal(entry.signature.verdict, 'ok', 'signed server-side and verified like an SDK call');
+  assert.equal((await account()).regionSettings['cn-hangzhou']?.defaultEncryption?.kmsKeyId ?? null, null);
+});
+
+test('KMS service on: the same call succeeds; a parameter never read is highlighted', async () => {
+  await page.getByLabel('KMS service open').check();
+  await page.waitForFunction(() => document.getElementById('fact-kmsServiceOpen').checked);
+  assert.equal((await account()).kmsServiceOpen, true);
+
+  // OwnerId, as some SDKs send it: the action never reads it.
+  await page.locator('#params').fill(`RegionId=cn-hangzhou\nKMSKeyId=${KEY}\nOwnerId=${ACCOUNT}`);
+  await page.getByRole('button', { name: /Send/ }).click();
+  await page.locator('#result-code').filter({ hasText: 'Success' }).waitFor();
+  assert.equal(await page.locator('#result-status').textContent(), 'HTTP 200');
+  const requestId = await page.locator('#result-request-id').textContent();
+  // The API answers a bare RequestId on success.
+  assert.deepEqual(JSON.parse(await page.locator('#result-body').textContent()), { RequestId: requestId });
+  assert.equal((await account()).regionSettings['cn-hangzhou'].defaultEncryption.kmsKeyId, KEY);
+  // The region card follows the change the call made.
+  await page.waitForFunction((key) => document.getElementById('encryption-key').value === key, KEY);
+
+  const row = page.locator(`#journal tr[data-request-id="${requestId}"]`);
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-code'), 'ok');
+  // Open its parameters from the keyboard.
+  await row.getByRole('button').focus();
+  await page.keyboard.press('Enter');
+  const unread = page.locator('#journal mark.unread');
+  await unread.first().waitFor();
+  assert.deepEqual(await unread.allTextContents(), [`OwnerId=${ACCOUNT}`]);
+  assert.deepEqual((await journalEntry(requestId)).unreadParams, ['OwnerId']);
+
+  mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+});
+
+test('keys, faults and snapshots are driven from the page', async () => {
+  await page.locator(`#keys select[data-key="${KEY}"]`).selectOption('Disabled');
+  await page.waitForFunction((key) => document.querySelector(`#keys select[data-key="${key}"]`)?.value === 'Disabled', KEY);
+  assert.equal((await account()).kmsKeys.find((k) => k.keyId === KEY).keyState, 'Disabled');
+
+  await page.locator('#fault-action').selectOption('DescribeRegions');
+  await page.locator('#fault-code').fill('Throttling.User');
+  await page.locator('#fault-times').fill('1');
+  await page.getByRole('button', { name: 'Add fault' }).click();
+  await page.locator('#faults li[data-fault-id]').waitFor();
+  const faults = (await emu.admin('GET', '/_emulator/faults')).body.faults;
+  assert.deepEqual(faults.map((f) => [f.action, f.code, f.times]), [['DescribeRegions', 'Throttling.User', 1]]);
+
+  await page.locator('#snapshot-name').fill('before-demo');
+  await page.getByRole('button', { name: 'Save snapshot' }).click();
+  await page.getByRole('button', { name: 'Restore the snapshot before-demo' }).waitFor();
+  await page.getByRole('button', { name: 'Reset state' }).click();
+  await page.waitForFunction((key) => document.querySelector(`#keys select[data-key="${key}"]`)?.value === 'Enabled', KEY);
+  await page.getByRole('button', { name: 'Restore the snapshot before-demo' }).click();
+  await page.waitForFunction((key) => document.querySelector(`#keys select[data-key="${key}"]`)?.value === 'Disabled', KEY);
+
+  await page.getByRole('button', { name: 'Remove all faults' }).click();
+  await page.locator('#faults li.muted').waitFor();
+  assert.deepEqual((await emu.admin('GET', '/_emulator/faults')).body.faults, []);
+  assert.deepEqual(problems, []);
+});
