@@ -6,7 +6,8 @@
 // showing something the server did not do. (ModifyDiskDefaultKMSKeyId needs default
 // encryption on in the region, so the first step turns it on.)
 //
-//   UI_SCREENSHOT=path   where the screenshot goes (default target/ui/dashboard.png)
+//   UI_SCREENSHOT=path   where the screenshot goes, from the repository's root
+//                        (default target/ui/dashboard.png)
 //   CHROMIUM=path        the browser (default /usr/bin/chromium)
 
 import { mkdirSync } from 'node:fs';
@@ -21,7 +22,7 @@ const ACCOUNT = '1234567890123456';
 const KEY = 'key-hzz65e1c1f1wh3ka4wq4e';
 const NOT_OPEN = 'InvalidOperation.KMSServiceNotOpen';
 const UUID_RE = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
-const SCREENSHOT = process.env.UI_SCREENSHOT ?? path.join(REPO_ROOT, 'target', 'ui', 'dashboard.png');
+const SCREENSHOT = path.resolve(REPO_ROOT, process.env.UI_SCREENSHOT ?? 'target/ui/dashboard.png');
 
 let emu;
 let browser;
@@ -61,6 +62,44 @@ async function account() {
   return answer.body;
 }
 
+/**
+ * Fires the try-it panel (Ctrl+Enter from the parameters, or the Send button) and waits for
+ * a new answer; checks its status and code.
+ */
+async function fire({ status, code, button = false }) {
+  const before = await page.locator('#result-request-id').textContent();
+  if (button) {
+    await page.getByRole('button', { name: /Send/ }).click();
+  } else {
+    await page.locator('#params').focus();
+    await page.keyboard.press('Control+Enter');
+  }
+  await page.waitForFunction((old) => {
+    const shown = document.getElementById('result-request-id').textContent;
+    return shown && shown !== old;
+  }, before);
+  const requestId = await page.locator('#result-request-id').textContent();
+  assert.match(requestId, UUID_RE);
+  assert.equal(await page.locator('#result-status').textContent(), `HTTP ${status}`);
+  assert.equal(await page.locator('#result-code').textContent(), code ?? 'Success');
+  return { requestId };
+}
+
+/** Waits (up to 5 s) until `check(account)` holds on the server: a click's change is sent
+ * after the page has already shown it. */
+async function serverHas(what, check) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const state = await account();
+    if (check(state)) return;
+    if (Date.now() > deadline) assert.fail(`the server never had ${what}: ${JSON.stringify(state)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const keyState = (state) => state.kmsKeys.find((k) => k.keyId === KEY).keyState;
+const hangzhou = (state) => state.regionSettings['cn-hangzhou'] ?? {};
+
 async function journalEntry(requestId) {
   const answer = await emu.admin('GET', '/_emulator/requests');
   return answer.body.requests.find((entry) => entry.requestId === requestId);
@@ -85,27 +124,17 @@ test('the page is served without the token, then asks for it', async () => {
   assert.equal(await page.getByLabel('KMS service open').isChecked(), true);
   // ModifyDiskDefaultKMSKeyId needs default encryption on in the region: turn it on.
   await page.getByLabel('Disk encryption by default').check();
-  await page.waitForFunction(() => document.getElementById('encryption-enabled').checked);
-  assert.equal((await account()).regionSettings['cn-hangzhou'].defaultEncryption.enabled, true);
+  await serverHas('encryption on', (state) => hangzhou(state).defaultEncryption?.enabled === true);
 });
 
 test('KMS service off: the call fails with KMSServiceNotOpen, on the page and in the journal', async () => {
   await page.getByLabel('KMS service open').uncheck();
-  await page.waitForFunction(() => !document.getElementById('fact-kmsServiceOpen').checked);
-  assert.equal((await account()).kmsServiceOpen, false, 'the toggle reached the server');
+  await serverHas('the KMS service off', (state) => state.kmsServiceOpen === false);
 
   await page.locator('#action').selectOption('2014-05-26/ModifyDiskDefaultKMSKeyId');
   assert.equal(await page.locator('#params').inputValue(), `RegionId=cn-hangzhou\nKMSKeyId=${KEY}`);
-  // Fire from the keyboard.
-  await page.locator('#params').focus();
-  await page.keyboard.press('Control+Enter');
-
-  const code = page.locator('#result-code');
-  await code.filter({ hasText: NOT_OPEN }).waitFor();
-  assert.equal(await page.locator('#result-status').textContent(), 'HTTP 403');
+  const { requestId } = await fire({ status: 403, code: NOT_OPEN });
   assert.equal(await page.locator('#result-message').textContent(), 'KMS service is currently not open.');
-  const requestId = await page.locator('#result-request-id').textContent();
-  assert.match(requestId, UUID_RE);
   const body = JSON.parse(await page.locator('#result-body').textContent());
   assert.equal(body.Code, NOT_OPEN);
   assert.equal(body.RequestId, requestId);
@@ -124,15 +153,11 @@ test('KMS service off: the call fails with KMSServiceNotOpen, on the page and in
 
 test('KMS service on: the same call succeeds; a parameter never read is highlighted', async () => {
   await page.getByLabel('KMS service open').check();
-  await page.waitForFunction(() => document.getElementById('fact-kmsServiceOpen').checked);
-  assert.equal((await account()).kmsServiceOpen, true);
+  await serverHas('the KMS service on', (state) => state.kmsServiceOpen === true);
 
   // OwnerId, as some SDKs send it: the action never reads it.
   await page.locator('#params').fill(`RegionId=cn-hangzhou\nKMSKeyId=${KEY}\nOwnerId=${ACCOUNT}`);
-  await page.getByRole('button', { name: /Send/ }).click();
-  await page.locator('#result-code').filter({ hasText: 'Success' }).waitFor();
-  assert.equal(await page.locator('#result-status').textContent(), 'HTTP 200');
-  const requestId = await page.locator('#result-request-id').textContent();
+  const { requestId } = await fire({ status: 200, button: true });
   // The API answers a bare RequestId on success.
   assert.deepEqual(JSON.parse(await page.locator('#result-body').textContent()), { RequestId: requestId });
   assert.equal((await account()).regionSettings['cn-hangzhou'].defaultEncryption.kmsKeyId, KEY);
@@ -154,29 +179,39 @@ test('KMS service on: the same call succeeds; a parameter never read is highligh
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
 });
 
-test('keys, faults and snapshots are driven from the page', async () => {
+test('a disabled key, then a one-time fault, each shown as the SDK would see it', async () => {
   await page.locator(`#keys select[data-key="${KEY}"]`).selectOption('Disabled');
-  await page.waitForFunction((key) => document.querySelector(`#keys select[data-key="${key}"]`)?.value === 'Disabled', KEY);
-  assert.equal((await account()).kmsKeys.find((k) => k.keyId === KEY).keyState, 'Disabled');
+  await serverHas('the key disabled', (state) => keyState(state) === 'Disabled');
+  await fire({ status: 400, code: 'InvalidParameter.KMSKeyId.CMKNotEnabled' });
+  await page.locator(`#keys select[data-key="${KEY}"]`).selectOption('Enabled');
+  await serverHas('the key enabled', (state) => keyState(state) === 'Enabled');
 
-  await page.locator('#fault-action').selectOption('DescribeRegions');
+  await page.locator('#fault-action').selectOption('ModifyDiskDefaultKMSKeyId');
   await page.locator('#fault-code').fill('Throttling.User');
   await page.locator('#fault-times').fill('1');
   await page.getByRole('button', { name: 'Add fault' }).click();
   await page.locator('#faults li[data-fault-id]').waitFor();
   const faults = (await emu.admin('GET', '/_emulator/faults')).body.faults;
-  assert.deepEqual(faults.map((f) => [f.action, f.code, f.times]), [['DescribeRegions', 'Throttling.User', 1]]);
-
-  await page.locator('#snapshot-name').fill('before-demo');
-  await page.getByRole('button', { name: 'Save snapshot' }).click();
-  await page.getByRole('button', { name: 'Restore the snapshot before-demo' }).waitFor();
-  await page.getByRole('button', { name: 'Reset state' }).click();
-  await page.waitForFunction((key) => document.querySelector(`#keys select[data-key="${key}"]`)?.value === 'Enabled', KEY);
-  await page.getByRole('button', { name: 'Restore the snapshot before-demo' }).click();
-  await page.waitForFunction((key) => document.querySelector(`#keys select[data-key="${key}"]`)?.value === 'Disabled', KEY);
-
+  assert.deepEqual(faults.map((f) => [f.action, f.code, f.times]),
+    [['ModifyDiskDefaultKMSKeyId', 'Throttling.User', 1]]);
+  await fire({ status: 400, code: 'Throttling.User' });
+  await fire({ status: 200 });
+  await page.locator('#faults li[data-fault-id]').filter({ hasText: 'fired 1 of 1' }).waitFor();
   await page.getByRole('button', { name: 'Remove all faults' }).click();
   await page.locator('#faults li.muted').waitFor();
   assert.deepEqual((await emu.admin('GET', '/_emulator/faults')).body.faults, []);
+});
+
+test('a snapshot, a reset to the fixture, and the snapshot restored', async () => {
+  await page.locator('#snapshot-name').fill('demo');
+  await page.getByRole('button', { name: 'Save snapshot' }).click();
+  const restore = page.getByRole('button', { name: 'Restore the snapshot demo' });
+  await restore.waitFor();
+  await page.getByRole('button', { name: 'Reset state' }).click();
+  await page.waitForFunction(() => !document.getElementById('encryption-enabled').checked);
+  assert.equal((await account()).regionSettings['cn-hangzhou']?.defaultEncryption?.enabled ?? false, false);
+  await restore.click();
+  await page.waitForFunction((key) => document.getElementById('encryption-key').value === key, KEY);
+  assert.equal((await account()).regionSettings['cn-hangzhou'].defaultEncryption.kmsKeyId, KEY);
   assert.deepEqual(problems, []);
 });

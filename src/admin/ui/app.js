@@ -21,6 +21,9 @@ const page = {
   expanded: new Set(),
   tick: 0,
   timer: null,
+  // Changes under way, and how many have started: a read overlapping one is not shown.
+  pending: 0,
+  epoch: 0,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -94,12 +97,20 @@ function toast(text, kind = 'error') {
   toastTimer = setTimeout(() => { node.hidden = true; }, 5000);
 }
 
-/** Runs a change; on failure says why and shows the state as it really is. */
+/**
+ * Runs a change; on failure says why. Reads taken while it is under way are not shown (they
+ * could undo what the user just set); the read after it shows the state as it really is.
+ */
 async function change(what, run) {
+  page.pending += 1;
+  page.epoch += 1;
   try {
     await run();
   } catch (error) {
     if (error.status !== 401) toast(`${what}: ${error.message}`);
+  } finally {
+    page.pending -= 1;
+    page.tick = 0;
   }
   await refresh();
 }
@@ -541,39 +552,47 @@ $('snapshot-form').addEventListener('submit', (event) => {
 
 let refreshing = null;
 
-/** Reads everything the page shows; overlapping calls share one read. */
-function refresh() {
-  refreshing ??= (async () => {
-    try {
-      if (page.tick++ % 5 === 0 || !page.accounts.length) {
-        page.accounts = (await api('GET', '/accounts')).accounts;
-        page.regions = (await api('GET', '/regions')).regions;
-      }
-      if (!page.accounts.some((a) => a.accountId === page.accountId)) {
-        page.accountId = page.accounts[0]?.accountId ?? null;
-      }
-      if (!page.regions.some((r) => r.regionId === page.regionId)) {
-        page.regionId = page.regions.some((r) => r.regionId === 'cn-hangzhou') ? 'cn-hangzhou' : page.regions[0]?.regionId;
-      }
-      const [account, faults, snapshots, journal] = await Promise.all([
-        page.accountId ? api('GET', `/accounts/${enc(page.accountId)}`).catch(() => null) : null,
-        api('GET', '/faults'),
-        api('GET', '/snapshots'),
-        $('journal-pause').checked ? null : api('GET', '/requests?limit=100'),
-      ]);
-      page.account = account;
-      renderAccounts();
-      renderAccount();
-      renderFaults(faults.faults);
-      renderSnapshots(snapshots.snapshots);
-      if (journal) renderJournal(journal.requests);
-    } catch (error) {
-      if (error.status && error.status !== 401) toast(error.message);
-    } finally {
-      refreshing = null;
-    }
-  })();
+/** Reads everything the page shows, after any read in flight (so it sees what came before). */
+async function refresh() {
+  while (refreshing) await refreshing;
+  refreshing = read().finally(() => { refreshing = null; });
   return refreshing;
+}
+
+async function read() {
+  const epoch = page.epoch;
+  const current = () => page.pending === 0 && page.epoch === epoch;
+  try {
+    // The account list every fifth read (and after every change: a reset or a restore can
+    // change it); the rest every time.
+    const lists = await Promise.all([
+      page.tick++ % 5 === 0 || !page.accounts.length ? api('GET', '/accounts') : null,
+      api('GET', '/regions'),
+    ]);
+    if (lists[0]) page.accounts = lists[0].accounts;
+    page.regions = lists[1].regions;
+    if (!page.accounts.some((a) => a.accountId === page.accountId)) {
+      page.accountId = page.accounts[0]?.accountId ?? null;
+    }
+    if (!page.regions.some((r) => r.regionId === page.regionId)) {
+      page.regionId = page.regions.some((r) => r.regionId === 'cn-hangzhou') ? 'cn-hangzhou' : page.regions[0]?.regionId;
+    }
+    const [account, faults, snapshots, journal] = await Promise.all([
+      page.accountId ? api('GET', `/accounts/${enc(page.accountId)}`).catch(() => null) : null,
+      api('GET', '/faults'),
+      api('GET', '/snapshots'),
+      $('journal-pause').checked ? null : api('GET', '/requests?limit=100'),
+    ]);
+    if (!current()) return;
+    page.account = account;
+    renderAccounts();
+    renderAccount();
+    renderFaults(faults.faults);
+    renderSnapshots(snapshots.snapshots);
+    if (journal) renderJournal(journal.requests);
+  } catch (error) {
+    if (error.status && error.status !== 401) toast(error.message);
+  }
 }
 
 function poll() {
