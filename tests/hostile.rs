@@ -2056,6 +2056,7 @@ fn admin_body_cases() -> Vec<Case> {
         ),
         ("PATCH", "/_emulator/regions/cn-hangzhou".into()),
         ("POST", "/_emulator/faults".into()),
+        ("POST", "/_emulator/invoke".into()),
     ];
     let bodies: Vec<(&str, Vec<u8>)> = vec![
         ("{", b"{".to_vec()),
@@ -2172,6 +2173,21 @@ fn admin_path_cases() -> Vec<Case> {
                 &[json],
                 b"{}",
             ),
+            any(),
+        ),
+        case(
+            "admin GET /_emulator/ui/../state",
+            get("/_emulator/ui/../state"),
+            any(),
+        ),
+        case(
+            "admin GET /_emulator/ui/..%2Fapp.js",
+            get("/_emulator/ui/..%2Fapp.js"),
+            any(),
+        ),
+        case(
+            "admin GET /_emulator/ui/app.js%00",
+            get("/_emulator/ui/app.js%00"),
             any(),
         ),
         case(

@@ -133,8 +133,10 @@ async fn require_token(State(app): Shared, request: Request, next: Next) -> Resp
     let Some(token) = &app.settings.admin_token else {
         return next.run(request).await;
     };
-    let path = request.uri().path();
-    if path == "/health" || path == "/ui" || path.starts_with("/ui/") {
+    if matches!(
+        request.uri().path(),
+        "/health" | "/ui" | "/ui/app.js" | "/ui/style.css"
+    ) {
         return next.run(request).await;
     }
     let presented = request

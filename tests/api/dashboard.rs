@@ -322,6 +322,14 @@ async fn the_lists_the_page_reads() {
     let (status, regions) = harness.admin(Method::GET, "/_emulator/regions", None).await;
     assert_eq!(status, 200);
     assert_eq!(regions["regions"], state["regions"]);
+
+    let (status, error) = harness
+        .admin(Method::GET, "/_emulator/ui/other.js", None)
+        .await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]),
+        (404, &json!("no admin endpoint at /_emulator/ui/other.js"))
+    );
 }
 
 #[tokio::test]
@@ -363,10 +371,6 @@ async fn the_page_and_its_files_are_served_without_the_token() {
             .unwrap();
         assert!(String::from_utf8_lossy(&body).contains(needle), "{path}");
     }
-    let (status, error) = harness
-        .admin(Method::GET, "/_emulator/ui/other.js", None)
-        .await;
-    assert_eq!(status, 404, "{error}");
     // The calls the page makes need the token.
     for (method, path) in [
         (Method::POST, "/_emulator/invoke"),
@@ -377,4 +381,14 @@ async fn the_page_and_its_files_are_served_without_the_token() {
     }
     let (status, _) = harness.admin(Method::POST, "/_emulator/ui", None).await;
     assert_eq!(status, 405);
+    // Only the page's own files are open: nothing reached through them.
+    for path in [
+        "/_emulator/ui/../state",
+        "/_emulator/ui/other.js",
+        "/_emulator/ui/app.js/x",
+        "/_emulator/ui/",
+    ] {
+        let (status, _) = harness.admin(Method::GET, path, None).await;
+        assert_eq!(status, 401, "{path}");
+    }
 }
