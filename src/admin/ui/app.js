@@ -66,12 +66,17 @@ async function api(method, path, body) {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-  } catch (cause) {
+  } catch {
     setConnection('the server cannot be reached', 'down');
     throw new AdminError(0, 'the server cannot be reached');
   }
   const text = await response.text();
-  const json = text ? JSON.parse(text) : null;
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON (a proxy's page, say): the status alone speaks.
+  }
   if (response.status === 401) {
     askForToken(page.token ? 'The server refused that token.' : '');
     throw new AdminError(401, json?.error ?? 'the admin token is needed');
