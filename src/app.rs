@@ -10,10 +10,18 @@ use crate::store::model::StateDocument;
 use crate::store::{BootText, Store};
 use crate::{admin, rpc};
 use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use std::convert::Infallible;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use tower::ServiceExt;
 
 /// Largest RPC request body accepted (`wire.md` §1).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -100,10 +108,50 @@ impl App {
     }
 }
 
-/// The router used by `main` and by the tests.
-pub fn build(app: Arc<App>) -> Router {
-    Router::new()
+/// The whole HTTP surface, used by the server and by the tests: `/_emulator` and below go to
+/// the control plane's router, everything else straight to the RPC pipeline — no route
+/// matching, boxed handler or request extensions on the hot path.
+#[derive(Clone)]
+pub struct Http {
+    app: Arc<App>,
+    admin: Router,
+}
+
+pub fn build(app: Arc<App>) -> Http {
+    let admin = Router::new()
         .nest("/_emulator", admin::router(app.clone()))
         .fallback(rpc::handle)
-        .with_state(app)
+        .with_state(app.clone());
+    Http { app, admin }
+}
+
+/// `/_emulator` and what is below it: the control plane's (its router still sends what it
+/// does not know — `/_emulator/` itself — to the RPC pipeline, as it always has).
+fn is_admin(path: &str) -> bool {
+    path.strip_prefix("/_emulator")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+impl<B> tower::Service<Request<B>> for Http
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let request = request.map(Body::new);
+        if is_admin(request.uri().path()) {
+            Box::pin(self.admin.clone().oneshot(request))
+        } else {
+            let app = self.app.clone();
+            Box::pin(async move { Ok(rpc::handle(State(app), request).await) })
+        }
+    }
 }

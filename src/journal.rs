@@ -24,13 +24,13 @@ pub struct Entry {
     #[serde(serialize_with = "method_name")]
     pub method: Method,
     pub product: Option<&'static str>,
-    pub version: Option<String>,
+    pub version: Option<&'static str>,
     #[serde(serialize_with = "action_name")]
     pub action: Option<Action>,
     pub access_key_id: Option<String>,
     pub account_id: Option<String>,
     /// `root`, or the RAM user's name.
-    pub principal: Option<String>,
+    pub principal: Option<std::borrow::Cow<'static, str>>,
     pub params: Params,
     pub unread_params: Vec<String>,
     pub signature: SignatureReport,

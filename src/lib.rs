@@ -1,7 +1,7 @@
 //! ecs-emulator: Alibaba Cloud's ECS RPC API, answered locally and exactly.
 //!
 //! The request flow, top to bottom:
-//! - `app::build` routes `/_emulator/…` to `admin` and everything else to `rpc::handle`;
+//! - `app::build` sends `/_emulator/…` to `admin` and everything else to `rpc::handle`;
 //! - `rpc` runs the pipeline: method → size/encoding (`protocol::parse`) → route by
 //!   (Version, Action) (`actions`) → authenticate and authorize (`auth`) → faults →
 //!   the action's parse and apply (`actions::*`) → encode (`protocol::encode`);

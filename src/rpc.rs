@@ -18,11 +18,12 @@ use crate::error::{ApiError, ErrorCode};
 use crate::faults::Call;
 use crate::journal::{self, Entry, SignatureReport};
 use crate::protocol::{Format, RpcRequest, Scheme, encode, parse};
-use crate::store::Principal;
+use crate::store::{Identity, Principal, World};
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::Response;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -33,11 +34,11 @@ struct Exchange {
     /// The region a KMS request addresses, and its error `HostId` names (`None`: the server's
     /// default region).
     kms_region: Option<String>,
-    version: Option<String>,
+    version: Option<&'static str>,
     action: Option<Action>,
     access_key_id: Option<String>,
     account_id: Option<String>,
-    principal: Option<String>,
+    principal: Option<Cow<'static, str>>,
     params: journal::Params,
     unread: Vec<String>,
     signature: SignatureReport,
@@ -151,13 +152,17 @@ async fn pipeline(
 
     // 2. Size and encoding.
     parse::check_headers(&parts.headers)?;
+    let empty = axum::body::HttpBody::is_end_stream(&body);
     let timeout = app.settings.request_timeout;
-    let body = tokio::time::timeout(
-        timeout,
-        parse::read_body(&parts.headers, body, app.settings.body_limit),
-    )
-    .await
-    .map_err(|_| ApiError::with(ErrorCode::RequestTimeout, &timeout.as_secs().to_string()))??;
+    let read = parse::read_body(&parts.headers, body, app.settings.body_limit);
+    // Most calls carry no body (V3 sends its parameters in the query): no timer for those.
+    let body = if empty {
+        read.await?
+    } else {
+        tokio::time::timeout(timeout, read).await.map_err(|_| {
+            ApiError::with(ErrorCode::RequestTimeout, &timeout.as_secs().to_string())
+        })??
+    };
     let request = parse::decode(parts.method, parts.headers, parts.uri.query(), body)?;
     exchange.format = request.format;
     request.params.mark_read(auth::PROTOCOL_PARAMS);
@@ -179,7 +184,7 @@ async fn pipeline(
     result
 }
 
-/// Steps 3–8 on a decoded request.
+/// Steps 3–4 on a decoded request, then the rest as the caller.
 async fn decoded(
     app: &App,
     request: &RpcRequest,
@@ -187,12 +192,12 @@ async fn decoded(
 ) -> Result<(Action, Output), ApiError> {
     // 3. Route.
     exchange.access_key_id = auth::presented_access_key_id(request);
-    let (product, version, name) = actions::requested(request)?;
+    let (product, name) = actions::requested(request)?;
     exchange.product = Some(product);
     if product == Product::Kms {
         exchange.kms_region = kms_region(request);
     }
-    let action = actions::route(product, &name)?;
+    let action = actions::route(product, name)?;
     exchange.action = Some(action);
 
     // 4. Authenticate.
@@ -204,14 +209,35 @@ async fn decoded(
         request,
         &mut exchange.signature,
     )?;
-    exchange.account_id = Some(caller.account_id.to_string());
-    exchange.principal = Some(match &caller.principal {
-        Principal::Root => "root".to_owned(),
-        Principal::RamUser { name, .. } => name.clone(),
+    let result = as_caller(app, request, exchange, &world, &caller, action).await;
+    // The caller's names go to the journal and the log line: moved, not copied.
+    let Identity {
+        account_id,
+        principal,
+        ..
+    } = caller;
+    exchange.account_id = Some(account_id.0);
+    exchange.principal = Some(match principal {
+        Principal::Root => Cow::Borrowed("root"),
+        Principal::RamUser { name, .. } => Cow::Owned(name),
     });
+    result
+}
+
+/// Steps 5–8, as the authenticated `caller`.
+async fn as_caller(
+    app: &App,
+    request: &RpcRequest,
+    exchange: &mut Exchange,
+    world: &World,
+    caller: &Identity,
+    action: Action,
+) -> Result<(Action, Output), ApiError> {
+    let product = action.product();
+    let version = product.version();
 
     // 5. Authorize.
-    auth::authorize(&caller, action)?;
+    auth::authorize(caller, action)?;
 
     // 6. Injected faults.
     let region_id = match product {
@@ -220,7 +246,7 @@ async fn decoded(
     };
     let call = Call {
         action: action.wire_name(),
-        version: &version,
+        version,
         region_id,
         access_key_id: exchange.access_key_id.as_deref(),
         account_id: caller.account_id.as_str(),
@@ -239,8 +265,8 @@ async fn decoded(
 
     // 7–8. Parse and apply; a change reaches the state file before the answer.
     let context = Context {
-        world: &world,
-        caller: &caller,
+        world,
+        caller,
         kms_region: exchange.kms_region(app),
         seq: std::cell::Cell::new(None),
     };

@@ -194,7 +194,7 @@ pub fn enable_disk_encryption_by_default(
             tx.find_key(&region, key_id.as_str()),
             key_id.as_str(),
         )?;
-        tx.default_encryption_mut(&region).enabled = true;
+        tx.set_default_encryption_enabled(&region, true);
         Ok(Output::Empty {})
     })
 }
@@ -207,7 +207,7 @@ pub fn disable_disk_encryption_by_default(
     let region = region_id(params)?;
     gated(context, &region, Gates::Manage, |tx| {
         require_enabled(tx, &region)?;
-        tx.default_encryption_mut(&region).enabled = false;
+        tx.set_default_encryption_enabled(&region, false);
         Ok(Output::Empty {})
     })
 }
@@ -237,7 +237,7 @@ pub fn modify_disk_default_kms_key_id(
         require_enabled(tx, &region)?;
         let role_granted = tx.account().ecs_kms_role_granted;
         let key_id = check_key(role_granted, tx.resolve_key(&region, reference), reference)?;
-        tx.default_encryption_mut(&region).kms_key_id = Some(key_id);
+        tx.set_default_kms_key(&region, Some(key_id));
         Ok(Output::Empty {})
     })
 }
@@ -254,7 +254,7 @@ pub fn reset_disk_default_kms_key_id(
         let service_key = tx.service_key(&region);
         let reference = service_key.key_id.to_string();
         check_key(role_granted, Some(service_key), &reference)?;
-        tx.default_encryption_mut(&region).kms_key_id = None;
+        tx.set_default_kms_key(&region, None);
         Ok(Output::Empty {})
     })
 }

@@ -185,15 +185,15 @@ impl Action {
 
 /// Where a request says which product it is for: its API version (`wire.md` §1). V2 carries
 /// `Version`/`Action` as signed parameters, which win; V3/V4 carry them in `x-acs-*` headers.
-/// Either falls back to the other place.
-pub fn requested(request: &RpcRequest) -> Result<(Product, String, String), ApiError> {
+/// Either falls back to the other place. Answers the product and the action's name.
+pub fn requested(request: &RpcRequest) -> Result<(Product, &str), ApiError> {
     let action = routing_value(request, "Action", &names::X_ACS_ACTION)?
         .ok_or_else(|| ApiError::missing("Action"))?;
     let version = routing_value(request, "Version", &names::X_ACS_VERSION)?
         .ok_or_else(|| ApiError::missing("Version"))?;
     let product =
-        Product::from_version(&version).ok_or_else(|| ApiError::new(ErrorCode::InvalidVersion))?;
-    Ok((product, version, action))
+        Product::from_version(version).ok_or_else(|| ApiError::new(ErrorCode::InvalidVersion))?;
+    Ok((product, action))
 }
 
 /// The action `name` of `product`; `InvalidAction.NotFound` when there is none.
@@ -201,17 +201,14 @@ pub fn route(product: Product, name: &str) -> Result<Action, ApiError> {
     Action::lookup(product, name).ok_or_else(|| ApiError::new(ErrorCode::InvalidActionNotFound))
 }
 
-fn routing_value(
-    request: &RpcRequest,
+fn routing_value<'r>(
+    request: &'r RpcRequest,
     param: &str,
     header: &HeaderName,
-) -> Result<Option<String>, ApiError> {
-    let from_params = || request.params.optional(param).map(str::to_owned);
-    let from_header = || -> Result<Option<String>, ApiError> {
-        Ok(request
-            .header(header)?
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned))
+) -> Result<Option<&'r str>, ApiError> {
+    let from_params = || request.params.optional(param);
+    let from_header = || -> Result<Option<&'r str>, ApiError> {
+        Ok(request.header(header)?.filter(|v| !v.is_empty()))
     };
     Ok(match request.scheme {
         Scheme::V2 => match from_params() {

@@ -3,8 +3,8 @@
 
 use super::World;
 use super::model::{
-    AccessKeyId, AccessKeyStatus, Account, AccountId, Creator, DefaultEncryption, KeyState, KmsKey,
-    Policy, Region, RegionId, RegionSetting, SERVICE_KEY_ALIAS,
+    AccessKeyId, AccessKeyStatus, Account, AccountId, Creator, DefaultEncryption, KeyId, KeyState,
+    KmsKey, Policy, Region, RegionId, RegionSetting, SERVICE_KEY_ALIAS,
 };
 use crate::ids::Ids;
 
@@ -152,8 +152,23 @@ impl<'a> AccountTx<'a> {
             .unwrap_or(&DEFAULT_SETTING)
     }
 
-    /// The default-encryption setting of `region`, for writing.
-    pub fn default_encryption_mut(&mut self, region: &RegionId) -> &mut DefaultEncryption {
+    /// Turns default encryption in `region` on or off: a change only when it differs.
+    pub fn set_default_encryption_enabled(&mut self, region: &RegionId, enabled: bool) {
+        if self.setting(region).default_encryption.enabled != enabled {
+            self.default_encryption_mut(region).enabled = enabled;
+        }
+    }
+
+    /// Chooses the default key of `region` (`None`: the region's service key): a change only
+    /// when it differs, so choosing the key already chosen writes nothing.
+    pub fn set_default_kms_key(&mut self, region: &RegionId, key: Option<KeyId>) {
+        if self.setting(region).default_encryption.kms_key_id != key {
+            self.default_encryption_mut(region).kms_key_id = key;
+        }
+    }
+
+    /// The default-encryption setting of `region`, for writing (a change).
+    fn default_encryption_mut(&mut self, region: &RegionId) -> &mut DefaultEncryption {
         self.changed = true;
         &mut self
             .account

@@ -142,7 +142,7 @@ impl Op {
 
     /// Sends the request through `router` (`Harness::send` holds a non-`Send` value across
     /// an await, so it cannot run in a spawned task).
-    async fn send(self, router: axum::Router) -> Answer {
+    async fn send(self, router: ecs_emulator::app::Http) -> Answer {
         let version = if self.is_kms() {
             "2016-01-20"
         } else {
@@ -266,7 +266,12 @@ struct Record {
     end: u64,
 }
 
-async fn call(router: &axum::Router, clock: &AtomicU64, client: usize, op: Op) -> Record {
+async fn call(
+    router: &ecs_emulator::app::Http,
+    clock: &AtomicU64,
+    client: usize,
+    op: Op,
+) -> Record {
     let start = clock.fetch_add(1, Ordering::SeqCst);
     let answer = op.send(router.clone()).await;
     let end = clock.fetch_add(1, Ordering::SeqCst);

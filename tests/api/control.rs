@@ -621,6 +621,35 @@ async fn the_journal_records_what_was_asked_and_what_went_unread() {
 }
 
 #[tokio::test]
+async fn a_write_that_changes_nothing_takes_no_state_seq_of_its_own() {
+    let harness = Harness::default_fixture();
+    let modify = [HZ, ("KMSKeyId", DEFAULT_KEY)];
+    let calls = [
+        ("EnableDiskEncryptionByDefault", &[HZ][..]),
+        ("ModifyDiskDefaultKMSKeyId", &modify[..]),
+        ("ModifyDiskDefaultKMSKeyId", &modify[..]),
+        ("ResetDiskDefaultKMSKeyId", &[HZ][..]),
+        ("ResetDiskDefaultKMSKeyId", &[HZ][..]),
+        ("DisableDiskEncryptionByDefault", &[HZ][..]),
+    ];
+    for (action, params) in calls {
+        assert_ok(&harness.ecs(DEFAULT_AK, action, params).await);
+    }
+    let (_, journal) = harness
+        .admin(Method::GET, "/_emulator/requests", None)
+        .await;
+    let seqs: Vec<u64> = journal["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["stateSeq"].as_u64().unwrap())
+        .collect();
+    // Enable, the first Modify, the first Reset and Disable change the state; the repeats
+    // find it as they would leave it.
+    assert_eq!(seqs, [1, 2, 2, 3, 3, 4], "{journal}");
+}
+
+#[tokio::test]
 async fn the_journal_is_bounded_and_shows_signature_verdicts() {
     let settings = Settings {
         journal_capacity: 3,

@@ -38,7 +38,7 @@ impl Answer {
 
 /// Drives one app; each `Harness` has its own state.
 pub struct Harness {
-    router: axum::Router,
+    router: app::Http,
 }
 
 impl Harness {
@@ -85,7 +85,7 @@ impl Harness {
     }
 
     /// The router, for tests that need the raw response.
-    pub fn router(&self) -> axum::Router {
+    pub fn router(&self) -> app::Http {
         self.router.clone()
     }
 
