@@ -5,7 +5,7 @@ use super::parse::Format;
 use crate::actions::Product;
 use crate::error::{AccessDeniedDetail, ApiError};
 use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Serialize;
 
@@ -48,8 +48,13 @@ pub fn success<T: Serialize>(
     output: &T,
 ) -> Response {
     let body = Success { request_id, output };
-    let root = format!("{action}Response");
-    respond(StatusCode::OK, format, &root, request_id, &body)
+    respond(
+        StatusCode::OK,
+        format,
+        (action, "Response"),
+        request_id,
+        &body,
+    )
 }
 
 /// An error answer in the product's envelope: ECS, or KMS with its regional host and
@@ -83,7 +88,7 @@ pub fn error(
         access_denied_detail: error.access_denied.as_deref(),
     };
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = respond(status, format, "Error", request_id, &body);
+    let mut response = respond(status, format, ("Error", ""), request_id, &body);
     if let Some(seconds) = error.retry_after {
         response
             .headers_mut()
@@ -92,10 +97,15 @@ pub fn error(
     response
 }
 
+/// The header carrying the request id on every RPC answer.
+const X_ACS_REQUEST_ID: HeaderName = HeaderName::from_static("x-acs-request-id");
+
+/// `root` is the XML root element's name in two parts (`ModifyDiskDefaultKMSKeyId` and
+/// `Response`), joined only for XML.
 fn respond<T: Serialize>(
     status: StatusCode,
     format: Format,
-    root: &str,
+    root: (&str, &str),
     request_id: &str,
     body: &T,
 ) -> Response {
@@ -103,7 +113,7 @@ fn respond<T: Serialize>(
         Format::Json => (JSON, serde_json::to_string(body).map_err(|e| e.to_string())),
         Format::Xml => (
             XML,
-            quick_xml::se::to_string_with_root(root, body)
+            quick_xml::se::to_string_with_root(&format!("{}{}", root.0, root.1), body)
                 .map(|xml| format!("{XML_DECLARATION}{xml}"))
                 .map_err(|e| e.to_string()),
         ),
@@ -119,7 +129,7 @@ fn respond<T: Serialize>(
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert("x-acs-request-id", value);
+        headers.insert(X_ACS_REQUEST_ID, value);
     }
     response
 }

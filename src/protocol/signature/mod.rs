@@ -39,19 +39,28 @@ fn push_encoded(out: &mut String, text: &str) {
 
 /// `enc(k)=enc(v)` joined by `&`, sorted by name then value (byte order).
 pub fn canonical_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    push_canonical_query(&mut out, pairs);
+    out
+}
+
+/// Appends the canonical query of `pairs` to `out`.
+pub fn push_canonical_query<'a>(
+    out: &mut String,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
     let mut pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
     pairs.sort_unstable();
     let length: usize = pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
-    let mut out = String::with_capacity(length + length / 4);
+    out.reserve(length + length / 4);
     for (i, (name, value)) in pairs.into_iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        push_encoded(&mut out, name);
+        push_encoded(out, name);
         out.push('=');
-        push_encoded(&mut out, value);
+        push_encoded(out, value);
     }
-    out
 }
 
 /// Splits `text` on an ASCII `separator` with a plain byte scan (`str::split` sets up a

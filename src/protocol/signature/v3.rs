@@ -2,7 +2,7 @@
 //! the SignedHeaders list the client sent (SDKs sign different sets); the key is the secret
 //! itself (`WIRE.md` §2). V4 shares the canonical request and differs only in the key.
 
-use super::{canonical_query, hmac_sha256, push_hex, split_ascii, split_once_ascii, to_hex};
+use super::{hmac_sha256, push_canonical_query, push_hex, split_ascii, split_once_ascii, to_hex};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
@@ -72,11 +72,10 @@ pub fn canonical_request<'a, 'n, 'h>(
     header: impl Fn(&str) -> Option<Cow<'h, str>>,
     payload_hash: &str,
 ) -> String {
-    let query = canonical_query(query);
-    let mut out = String::with_capacity(query.len() + 512);
+    let mut out = String::with_capacity(768);
     out.push_str(method);
     out.push_str("\n/\n");
-    out.push_str(&query);
+    push_canonical_query(&mut out, query);
     out.push('\n');
     for name in signed_headers.clone() {
         let name = match name.bytes().any(|b| b.is_ascii_uppercase()) {
