@@ -117,6 +117,7 @@ pub struct Http {
     admin: Router,
 }
 
+/// The service `main` serves and the tests drive, over `app`.
 pub fn build(app: Arc<App>) -> Http {
     let admin = Router::new()
         .nest("/_emulator", admin::router(app.clone()))
@@ -152,6 +153,26 @@ where
         } else {
             let app = self.app.clone();
             Box::pin(async move { Ok(rpc::handle(State(app), request).await) })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_admin;
+
+    #[test]
+    fn only_the_control_plane_prefix_goes_to_the_router() {
+        for path in [
+            "/_emulator",
+            "/_emulator/",
+            "/_emulator/state",
+            "/_emulator//x",
+        ] {
+            assert!(is_admin(path), "{path}");
+        }
+        for path in ["/", "/_emulatorx", "/_emulator%2F", "/x/_emulator", ""] {
+            assert!(!is_admin(path), "{path}");
         }
     }
 }
