@@ -238,8 +238,10 @@ function renderKeys(keys) {
         onchange: (event) => change(`key ${key.keyId}`, () =>
           api('PATCH', `/accounts/${enc(page.accountId)}/kms-keys/${enc(key.keyId)}`, { ecsAuthorized: event.target.checked })),
       });
+      const notes = [key.creator === 'Ecs' ? 'service key' : null, ...(key.aliases ?? [])].filter(Boolean);
       return el('tr', { 'data-key': key.keyId },
-        el('td', { class: 'mono', text: keyLabel(key) }),
+        el('td', {}, el('span', { class: 'mono nowrap', text: key.keyId }),
+          notes.length ? [el('br'), el('span', { class: 'muted small', text: notes.join(', ') })] : null),
         el('td', {}, state),
         el('td', {}, authorized));
     }));
