@@ -418,8 +418,8 @@ async fn check_answer(
         return;
     }
     // The control plane's answers are plain JSON; the RPC envelope carries its request id in
-    // a header. (`/_emulator/` itself, and paths the nested router does not take, fall through
-    // to the RPC pipeline and get its envelope: both are fine there.)
+    // a header. (Everything under `/_emulator` is the control plane's, `/_emulator/` itself
+    // included; an answer with a request id there would be the RPC pipeline's, also fine.)
     if is_admin(path) && request_id.is_none() {
         if status == StatusCode::NO_CONTENT {
             return;

@@ -121,13 +121,13 @@ pub struct Http {
 pub fn build(app: Arc<App>) -> Http {
     let admin = Router::new()
         .nest("/_emulator", admin::router(app.clone()))
-        .fallback(rpc::handle)
+        .fallback(admin::unknown)
         .with_state(app.clone());
     Http { app, admin }
 }
 
-/// `/_emulator` and what is below it: the control plane's (its router still sends what it
-/// does not know — `/_emulator/` itself — to the RPC pipeline, as it always has).
+/// `/_emulator` and what is below it: the control plane's (what its router does not know,
+/// `/_emulator/` itself included, is its 404).
 fn is_admin(path: &str) -> bool {
     path.strip_prefix("/_emulator")
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))

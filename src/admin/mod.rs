@@ -130,28 +130,47 @@ async fn plain_rejections_as_json(request: Request, next: Next) -> Response {
 /// state: the page asks for the token and sends it on its calls) carries
 /// `Authorization: Bearer <token>`.
 async fn require_token(State(app): Shared, request: Request, next: Next) -> Response {
-    let Some(token) = &app.settings.admin_token else {
-        return next.run(request).await;
-    };
-    if matches!(
+    let open = matches!(
         request.uri().path(),
         "/health" | "/ui" | "/ui/app.js" | "/ui/style.css"
-    ) {
-        return next.run(request).await;
+    );
+    if open || token_presented(&app, &request) {
+        next.run(request).await
+    } else {
+        token_needed()
     }
-    let presented = request
+}
+
+/// No token is set, or the request carries it.
+fn token_presented(app: &App, request: &Request) -> bool {
+    let Some(token) = &app.settings.admin_token else {
+        return true;
+    };
+    request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if presented.is_some_and(|p| crate::protocol::signature::signatures_equal(p, token)) {
-        next.run(request).await
-    } else {
-        failure(
-            StatusCode::UNAUTHORIZED,
-            "this call needs the admin token: Authorization: Bearer <token>",
-        )
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|p| crate::protocol::signature::signatures_equal(p, token))
+}
+
+fn token_needed() -> Response {
+    failure(
+        StatusCode::UNAUTHORIZED,
+        "this call needs the admin token: Authorization: Bearer <token>",
+    )
+}
+
+/// Under `/_emulator` but not below any endpoint (`/_emulator/` itself): 404, after the
+/// token like every other admin path.
+pub(crate) async fn unknown(State(app): Shared, request: Request) -> Response {
+    if !token_presented(&app, &request) {
+        return token_needed();
     }
+    failure(
+        StatusCode::NOT_FOUND,
+        format!("no admin endpoint at {}", request.uri().path()),
+    )
 }
 
 /// An admin failure: status and the `error` text.

@@ -323,6 +323,11 @@ async fn the_lists_the_page_reads() {
     assert_eq!(status, 200);
     assert_eq!(regions["regions"], state["regions"]);
 
+    let (status, error) = harness.admin(Method::GET, "/_emulator/", None).await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]),
+        (404, &json!("no admin endpoint at /_emulator/"))
+    );
     let (status, error) = harness
         .admin(Method::GET, "/_emulator/ui/other.js", None)
         .await;
@@ -381,6 +386,10 @@ async fn the_page_and_its_files_are_served_without_the_token() {
     }
     let (status, _) = harness.admin(Method::POST, "/_emulator/ui", None).await;
     assert_eq!(status, 405);
+    for path in ["/_emulator", "/_emulator/"] {
+        let (status, _) = harness.admin(Method::GET, path, None).await;
+        assert_eq!(status, 401, "{path}");
+    }
     // Only the page's own files are open: nothing reached through them.
     for path in [
         "/_emulator/ui/../state",
