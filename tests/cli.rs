@@ -1,23 +1,12 @@
 //! The binary itself: start-up validation, env twins, the per-request log line, SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use common::{Server, clean_command};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ecs-emulator");
-
-fn clean_command() -> Command {
-    let mut command = Command::new(BIN);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("ECS_EMULATOR_") {
-            command.env_remove(name);
-        }
-    }
-    command.env_remove("RUST_LOG");
-    command
-}
 
 /// Runs the binary expecting it to refuse to start; returns its stderr.
 fn refused(args: &[&str]) -> String {
@@ -52,51 +41,8 @@ fn a_bad_fixture_stops_start_up_with_the_path_that_is_wrong() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A running server whose stderr lines arrive on a channel.
-struct Server {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    address: String,
-}
-
+/// Plain HTTP to a running server.
 impl Server {
-    fn start(command: &mut Command) -> Self {
-        let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                if sender.send(line.unwrap_or_default()).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Self {
-            child,
-            lines,
-            address: String::new(),
-        };
-        let line = server.wait_for("listening on http://");
-        let start = line.find("listening on http://").unwrap() + "listening on http://".len();
-        server.address = line[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-            .collect();
-        server
-    }
-
-    fn wait_for(&mut self, needle: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(10))
-                .unwrap_or_else(|_| panic!("no line containing {needle:?}"));
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    }
-
     fn get(&self, path_and_query: &str) -> String {
         exchange(&self.address, "GET", path_and_query, "").unwrap()
     }
@@ -123,13 +69,6 @@ fn exchange(address: &str, method: &str, path: &str, body: &str) -> std::io::Res
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     Ok(response)
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]

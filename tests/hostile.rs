@@ -11,15 +11,15 @@
 //! Each group starts its own server with `--request-timeout 2 --max-connections 8`. Run with
 //! `--nocapture` to see what the server answered to each request.
 
+mod common;
+
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ecs-emulator");
 /// The default account of `fixtures/default.json`.
 const AK: &str = "LTAI5tTestAccessKey01";
 const SECRET: &str = "TestSecret01";
@@ -46,79 +46,38 @@ static NONCE: AtomicUsize = AtomicUsize::new(0);
 // ---------------------------------------------------------------------------------------
 
 /// A running server; its stderr is drained into `log` for as long as it runs.
-struct Server {
-    child: Child,
-    address: String,
-    log: Arc<Mutex<Vec<String>>>,
+/// A server for one group of cases, with the limits above.
+struct Server(common::Server);
+
+impl std::ops::Deref for Server {
+    type Target = common::Server;
+
+    fn deref(&self) -> &common::Server {
+        &self.0
+    }
 }
 
 impl Server {
     fn start(auth: &str) -> Self {
-        match Self::spawn(auth, &LIMIT_FLAGS) {
-            Ok(server) => server,
+        let spawn = |extra: &[&str]| {
+            common::Server::spawn(
+                common::clean_command()
+                    .args(["--listen", "127.0.0.1:0", "--auth", auth])
+                    .args(extra)
+                    .stdout(Stdio::null()),
+            )
+        };
+        match spawn(&LIMIT_FLAGS) {
+            Ok(server) => Self(server),
             // A binary from before the limits landed: run the rest of the suite against it
             // anyway; the tests of those limits then fail on their own assertions.
             Err(stderr) if stderr.contains("unexpected argument") => {
                 eprintln!(
                     "WARNING: the binary refuses {LIMIT_FLAGS:?}; started without them, the limit tests will fail"
                 );
-                Self::spawn(auth, &[]).unwrap_or_else(|e| panic!("the server did not start: {e}"))
+                Self(spawn(&[]).unwrap_or_else(|e| panic!("the server did not start: {e}")))
             }
             Err(stderr) => panic!("the server did not start: {stderr}"),
-        }
-    }
-
-    fn spawn(auth: &str, extra: &[&str]) -> Result<Self, String> {
-        let mut command = Command::new(BIN);
-        for (name, _) in std::env::vars() {
-            if name.starts_with("ECS_EMULATOR_") {
-                command.env_remove(name);
-            }
-        }
-        command
-            .env_remove("RUST_LOG")
-            .args(["--listen", "127.0.0.1:0", "--auth", auth])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("spawn the server");
-        let stderr = child.stderr.take().expect("stderr");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (sender, lines) = mpsc::channel();
-        let sink = log.clone();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let line = line.unwrap_or_default();
-                sink.lock().unwrap().push(line.clone());
-                // Nobody listens once the server is up: keep draining regardless.
-                let _ = sender.send(line);
-            }
-        });
-        const NEEDLE: &str = "listening on http://";
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(at) = line.find(NEEDLE) {
-                        let address = line[at + NEEDLE.len()..]
-                            .chars()
-                            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                            .collect();
-                        return Ok(Self {
-                            child,
-                            address,
-                            log,
-                        });
-                    }
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(log.lock().unwrap().join("\n"));
-                }
-            }
         }
     }
 
@@ -132,11 +91,11 @@ impl Server {
         if !self.healthy() {
             failures.push("at the end: /_emulator/health does not answer 200".into());
         }
-        match self.child.try_wait() {
+        match self.0.child.try_wait() {
             Ok(None) => {}
             other => failures.push(format!("at the end: the server is gone: {other:?}")),
         }
-        for line in self.log.lock().unwrap().iter() {
+        for line in self.log() {
             if line.contains("panicked") {
                 failures.push(format!("the server logged a panic: {line}"));
             }
@@ -149,13 +108,6 @@ impl Server {
             failures.len(),
             failures.join("\n  - ")
         );
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
