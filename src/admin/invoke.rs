@@ -168,67 +168,57 @@ fn parameters(params: &Map<String, Value>) -> Result<Vec<(String, String)>, Stri
 }
 
 /// Whose AccessKey signs: the one named, else the account's first root key, else the first
-/// account's.
+/// account's; with the stored secret (and STS token) unless a secret is given.
 fn credentials(
     app: &crate::app::App,
     invocation: &Invocation,
 ) -> Result<Credentials, (StatusCode, String)> {
-    if invocation.account_id.is_some() && invocation.access_key_id.is_some() {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            "give accountId or accessKeyId, not both".to_owned(),
-        ));
-    }
-    if let Some(access_key_id) = &invocation.access_key_id {
-        let identity = app.store.world().identity(access_key_id);
-        return match (identity, &invocation.access_key_secret) {
-            (identity, Some(secret)) => Ok(Credentials {
-                access_key_id: access_key_id.clone(),
-                access_key_secret: secret.clone(),
-                security_token: identity.and_then(|i| i.sts).map(|(token, _)| token),
-            }),
-            (Some(identity), None) => Ok(Credentials {
-                access_key_id: access_key_id.clone(),
-                access_key_secret: identity.secret,
-                security_token: identity.sts.map(|(token, _)| token),
-            }),
-            (None, None) => Err((
+    let world = app.store.world();
+    let access_key_id = match (&invocation.account_id, &invocation.access_key_id) {
+        (Some(_), Some(_)) => {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "give accountId or accessKeyId, not both".to_owned(),
+            ));
+        }
+        (None, Some(access_key_id)) => access_key_id.clone(),
+        (account_id, None) => {
+            let account = match account_id {
+                Some(id) => app
+                    .store
+                    .account(id)
+                    .ok_or_else(|| (StatusCode::NOT_FOUND, format!("no account {id}")))?,
+                None => world
+                    .default_identity()
+                    .and_then(|root| app.store.account(root.account_id.as_str()))
+                    .ok_or_else(|| (StatusCode::CONFLICT, "the state has no account".to_owned()))?,
+            };
+            let key = account.access_keys.first().ok_or_else(|| {
+                let id = &account.account_id;
+                let error = format!("account {id} has no root AccessKey to sign with");
+                (StatusCode::CONFLICT, error)
+            })?;
+            key.access_key_id.to_string()
+        }
+    };
+    let stored = world.identity(&access_key_id);
+    let access_key_secret = match (&invocation.access_key_secret, &stored) {
+        (Some(secret), _) => secret.clone(),
+        (None, Some(identity)) => identity.secret.clone(),
+        (None, None) => {
+            return Err((
                 StatusCode::NOT_FOUND,
                 format!(
                     "no AccessKey {access_key_id} in the state (give accessKeySecret to sign \
                      with it anyway)"
                 ),
-            )),
-        };
-    }
-    let account = match &invocation.account_id {
-        Some(account_id) => app
-            .store
-            .account(account_id)
-            .ok_or_else(|| (StatusCode::NOT_FOUND, format!("no account {account_id}")))?,
-        None => {
-            let first = app.store.account_summaries().into_iter().next();
-            first
-                .and_then(|(account_id, _)| app.store.account(account_id.as_str()))
-                .ok_or_else(|| (StatusCode::CONFLICT, "the state has no account".to_owned()))?
+            ));
         }
     };
-    let key = account.access_keys.first().ok_or_else(|| {
-        (
-            StatusCode::CONFLICT,
-            format!(
-                "account {} has no root AccessKey to sign with",
-                account.account_id
-            ),
-        )
-    })?;
     Ok(Credentials {
-        access_key_id: key.access_key_id.to_string(),
-        access_key_secret: invocation
-            .access_key_secret
-            .clone()
-            .unwrap_or_else(|| key.access_key_secret.clone()),
-        security_token: None,
+        security_token: stored.and_then(|i| i.sts).map(|(token, _)| token),
+        access_key_id,
+        access_key_secret,
     })
 }
 

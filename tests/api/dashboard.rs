@@ -168,11 +168,24 @@ async fn invoke_signs_v2_and_reads_xml_answers() {
         }),
     )
     .await;
-    assert!(answer["httpStatus"].as_u64().unwrap() >= 400, "{answer}");
+    assert_eq!(
+        (&answer["httpStatus"], &answer["code"], &answer["message"]),
+        (
+            &json!(403),
+            &json!("InvalidParameter.RegionIdNotExists"),
+            &json!("The specified region does not exists.")
+        ),
+        "{answer}"
+    );
     let body = answer["body"].as_str().unwrap();
-    let code = answer["code"].as_str().unwrap();
-    assert!(body.contains(&format!("<Code>{code}</Code>")), "{answer}");
-    assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(
+        body.contains("<Code>InvalidParameter.RegionIdNotExists</Code>")
+            && body.contains(&format!(
+                "<RequestId>{}</RequestId>",
+                answer["requestId"].as_str().unwrap()
+            )),
+        "{answer}"
+    );
 }
 
 #[tokio::test]
