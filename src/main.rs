@@ -24,7 +24,9 @@ fn main() -> ExitCode {
     // this line keep their size. Best effort: without it the emulator only uses more memory.
     #[cfg(target_os = "linux")]
     let _ = nix::sys::prctl::set_thp_disable(true);
-    match tokio::runtime::Builder::new_multi_thread()
+    // A single-threaded runtime: this thread accepts, and is the first of the server's lanes
+    // (one single-threaded runtime per CPU; `server`).
+    match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
