@@ -19,6 +19,7 @@ use crate::faults::Call;
 use crate::journal::{self, Entry, SignatureReport};
 use crate::protocol::{Format, RpcRequest, Scheme, encode, parse};
 use crate::store::{Identity, Principal, World};
+use crate::telemetry;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::http::request::Parts;
@@ -97,16 +98,15 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let latency_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let code = result.as_ref().err().map(|e| e.wire().to_owned());
     let status = response.status().as_u16();
-    tracing::info!(
-        request_id = request_id.as_str(),
-        action = exchange.action.map_or("-", Action::wire_name),
-        account = exchange.account_id.as_deref().unwrap_or("-"),
-        principal = exchange.principal.as_deref().unwrap_or("-"),
+    telemetry::rpc(&telemetry::RpcLine {
+        request_id: &request_id,
+        action: exchange.action.map_or("-", Action::wire_name),
+        account: exchange.account_id.as_deref().unwrap_or("-"),
+        principal: exchange.principal.as_deref().unwrap_or("-"),
         status,
-        code = code.as_deref().unwrap_or("-"),
-        latency_us = latency_micros,
-        "rpc"
-    );
+        code: code.as_deref().unwrap_or("-"),
+        latency_us: latency_micros,
+    });
     app.journal.push(Entry {
         request_id,
         received_at,

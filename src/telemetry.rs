@@ -11,6 +11,11 @@
 //!   [`MAX_PENDING`] bytes are already waiting, and then it writes them itself (nothing is
 //!   dropped). [`Flush`], dropped at the end of `main`, writes what is pending.
 //!
+//! - the per-request line ([`rpc`]) skips `tracing`'s field machinery when the server's
+//!   subscriber is installed: it is formatted straight into the batch, byte for byte what the
+//!   subscriber would write (a test holds them equal), after the same level filter. That was a
+//!   third of the line's cost (BENCHMARKS.md).
+//!
 //! Spans are not printed: the emulator logs events only.
 
 use crate::config::LogFormat;
@@ -45,14 +50,22 @@ pub fn init(format: LogFormat) -> Flush {
     };
     // Colours only for a terminal: escape codes are noise in files and CI logs.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
+    let line = Line {
+        json: format == LogFormat::Json,
+        ansi,
+    };
+    let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(BatchWriter(Arc::clone(&batch)))
-        .event_format(Line {
-            json: format == LogFormat::Json,
-            ansi,
-        })
-        .init();
+        .event_format(line)
+        .try_init()
+        .is_ok();
+    if installed {
+        let _ = DIRECT.set(Direct {
+            batch: Arc::clone(&batch),
+            line,
+        });
+    }
     Flush { batch, writer }
 }
 
@@ -175,9 +188,73 @@ impl std::io::Write for &Batch {
 
 /// The line format. Pretty: `2026-11-28T07:13:45.123456Z  INFO target: message k=v …`;
 /// JSON: one object per line with `timestamp`, `level`, `target`, `message` and the fields.
+#[derive(Debug, Clone, Copy)]
 struct Line {
     json: bool,
     ansi: bool,
+}
+
+impl Line {
+    /// Everything before the fields: the timestamp, level and target.
+    fn head(self, out: &mut impl fmt::Write, level: &Level, target: &str) -> fmt::Result {
+        let name = level_name(level);
+        if self.json {
+            out.write_str("{\"timestamp\":\"")?;
+            write_timestamp(out)?;
+            write!(out, "\",\"level\":\"{name}\",\"target\":")?;
+            write_json_str(out, target)
+        } else {
+            write_timestamp(out)?;
+            match self.ansi {
+                false => write!(out, " {name:>5} ")?,
+                true => write!(out, " {}{name:>5}\x1b[0m ", colour(level))?,
+            }
+            out.write_str(target)?;
+            out.write_char(':')
+        }
+    }
+
+    /// One field: ` message`, ` k=v` (pretty) or `,"k":v` (JSON); `value` writes the value.
+    fn field<W: fmt::Write>(
+        self,
+        out: &mut W,
+        name: &str,
+        value: impl FnOnce(&mut W, bool) -> fmt::Result,
+    ) -> fmt::Result {
+        // `write_str` pieces, not `write!`: this runs for every field of every request's line.
+        if self.json {
+            out.write_str(",\"")?;
+            out.write_str(name)?;
+            out.write_str("\":")?;
+        } else if name == "message" {
+            out.write_char(' ')?;
+        } else {
+            out.write_char(' ')?;
+            out.write_str(name)?;
+            out.write_char('=')?;
+        }
+        value(out, self.json)
+    }
+
+    fn field_str(self, out: &mut impl fmt::Write, name: &str, value: &str) -> fmt::Result {
+        self.field(out, name, |out, json| match json {
+            true => write_json_str(out, value),
+            false => out.write_str(value),
+        })
+    }
+
+    fn field_u64(self, out: &mut impl fmt::Write, name: &str, value: u64) -> fmt::Result {
+        self.field(out, name, |out, _| write!(out, "{value}"))
+    }
+
+    /// Everything after the fields.
+    fn end(self, out: &mut impl fmt::Write) -> fmt::Result {
+        if self.json {
+            out.write_str("}\n")
+        } else {
+            out.write_char('\n')
+        }
+    }
 }
 
 impl<S, N> FormatEvent<S, N> for Line
@@ -192,37 +269,15 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         let metadata = event.metadata();
-        let level = level_name(metadata.level());
+        self.head(&mut out, metadata.level(), metadata.target())?;
         let mut fields = Fields {
             out: &mut out,
-            json: self.json,
+            line: *self,
             result: Ok(()),
         };
-        if self.json {
-            fields.out.write_str("{\"timestamp\":\"")?;
-            write_timestamp(fields.out)?;
-            write!(fields.out, "\",\"level\":\"{level}\",\"target\":")?;
-            write_json_str(fields.out, metadata.target())?;
-            event.record(&mut fields);
-            fields.result?;
-            out.write_str("}\n")
-        } else {
-            write_timestamp(fields.out)?;
-            match (self.ansi, metadata.level()) {
-                (false, _) => write!(fields.out, " {level:>5} ")?,
-                (true, level) => write!(
-                    fields.out,
-                    " {}{:>5}\x1b[0m ",
-                    colour(level),
-                    level_name(level)
-                )?,
-            }
-            fields.out.write_str(metadata.target())?;
-            fields.out.write_char(':')?;
-            event.record(&mut fields);
-            fields.result?;
-            out.write_char('\n')
-        }
+        event.record(&mut fields);
+        fields.result?;
+        self.end(&mut out)
     }
 }
 
@@ -246,47 +301,32 @@ fn colour(level: &Level) -> &'static str {
     }
 }
 
-/// Writes each field as it is visited: ` message k=v` (pretty) or `,"k":v` (JSON).
+/// Writes each field as it is visited.
 struct Fields<'w, 'o> {
     out: &'w mut Writer<'o>,
-    json: bool,
+    line: Line,
     result: fmt::Result,
 }
 
 impl Fields<'_, '_> {
     fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>, bool) -> fmt::Result) {
-        if self.result.is_err() {
-            return;
+        if self.result.is_ok() {
+            self.result = self.line.field(&mut *self.out, field.name(), value);
         }
-        let out = &mut *self.out;
-        // `write_str` pieces, not `write!`: this runs for every field of every request's line.
-        let name = field.name();
-        self.result = if self.json {
-            out.write_str(",\"")
-                .and_then(|()| out.write_str(name))
-                .and_then(|()| out.write_str("\":"))
-                .and_then(|()| value(out, true))
-        } else if name == "message" {
-            out.write_char(' ').and_then(|()| value(out, false))
-        } else {
-            out.write_char(' ')
-                .and_then(|()| out.write_str(name))
-                .and_then(|()| out.write_char('='))
-                .and_then(|()| value(out, false))
-        };
     }
 }
 
 impl Visit for Fields<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.field(field, |out, json| match json {
-            true => write_json_str(out, value),
-            false => out.write_str(value),
-        });
+        if self.result.is_ok() {
+            self.result = self.line.field_str(&mut *self.out, field.name(), value);
+        }
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.field(field, |out, _| write!(out, "{value}"));
+        if self.result.is_ok() {
+            self.result = self.line.field_u64(&mut *self.out, field.name(), value);
+        }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
@@ -306,6 +346,78 @@ impl Visit for Fields<'_, '_> {
             }
             false => write!(out, "{value:?}"),
         });
+    }
+}
+
+/// The per-request line's fields.
+#[derive(Debug)]
+pub struct RpcLine<'a> {
+    pub request_id: &'a str,
+    pub action: &'a str,
+    pub account: &'a str,
+    pub principal: &'a str,
+    pub status: u16,
+    pub code: &'a str,
+    pub latency_us: u64,
+}
+
+/// Where [`rpc`] writes without `tracing`: set by [`init`] with the subscriber it installs.
+static DIRECT: std::sync::OnceLock<Direct> = std::sync::OnceLock::new();
+
+struct Direct {
+    batch: Arc<Batch>,
+    line: Line,
+}
+
+thread_local! {
+    /// The line being formatted on this thread (its capacity kept between lines).
+    static RPC_LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Logs the per-request line: INFO, target `ecs_emulator::rpc`, message `rpc`. Under the
+/// server's own subscriber it is formatted straight into the batch; otherwise (the library
+/// in tests, another subscriber) it is an ordinary `tracing` event, with the same fields.
+pub fn rpc(fields: &RpcLine<'_>) {
+    if !tracing::enabled!(target: "ecs_emulator::rpc", Level::INFO) {
+        return;
+    }
+    match DIRECT.get() {
+        Some(direct) => RPC_LINE.with_borrow_mut(|text| {
+            text.clear();
+            if direct.line.write_rpc(text, fields).is_ok() {
+                direct.batch.append(text.as_bytes());
+            }
+        }),
+        None => tracing::info!(
+            target: "ecs_emulator::rpc",
+            request_id = fields.request_id,
+            action = fields.action,
+            account = fields.account,
+            principal = fields.principal,
+            status = fields.status,
+            code = fields.code,
+            latency_us = fields.latency_us,
+            "rpc"
+        ),
+    }
+}
+
+impl Line {
+    /// The whole per-request line, as the subscriber formats the `tracing` event of [`rpc`].
+    fn write_rpc(self, out: &mut impl fmt::Write, f: &RpcLine<'_>) -> fmt::Result {
+        self.head(out, &Level::INFO, "ecs_emulator::rpc")?;
+        self.field(out, "message", |out, json| match json {
+            true => out.write_str("\"rpc\""),
+            false => out.write_str("rpc"),
+        })?;
+        self.field_str(out, "request_id", f.request_id)?;
+        self.field_str(out, "action", f.action)?;
+        self.field_str(out, "account", f.account)?;
+        self.field_str(out, "principal", f.principal)?;
+        self.field_u64(out, "status", u64::from(f.status))?;
+        self.field_str(out, "code", f.code)?;
+        self.field_u64(out, "latency_us", f.latency_us)?;
+        self.end(out)
     }
 }
 
@@ -397,6 +509,73 @@ mod tests {
         write_timestamp(&mut out).unwrap();
         assert_eq!(out.len(), "2026-11-28T07:13:45.123456Z".len(), "{out}");
         time::OffsetDateTime::parse(&out, &time::format_description::well_known::Rfc3339).unwrap();
+    }
+
+    /// A writer for a test subscriber: everything into one shared buffer.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Self;
+        fn make_writer(&'a self) -> Self {
+            self.clone()
+        }
+    }
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The direct per-request line is byte for byte the subscriber's line for the `tracing`
+    /// event `rpc` sends without it, timestamps aside, in every format.
+    #[test]
+    fn the_direct_rpc_line_is_the_subscribers_line() {
+        let fields = RpcLine {
+            request_id: "4D771760-AAED-426A-BD69-2F4C0E7A1418",
+            action: "ModifyDiskDefaultKMSKeyId",
+            account: "1234567890123456",
+            principal: "alice \"q\"",
+            status: 403,
+            code: "Forbidden.RAM",
+            latency_us: 57,
+        };
+        for (json, ansi) in [(false, false), (false, true), (true, false)] {
+            let line = Line { json, ansi };
+            let captured = Captured::default();
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(captured.clone())
+                .event_format(line)
+                .finish();
+            tracing::subscriber::with_default(subscriber, || rpc(&fields));
+            let through_tracing = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+            let mut direct = String::new();
+            line.write_rpc(&mut direct, &fields).unwrap();
+            let stamp = "2026-11-28T07:13:45.123456Z".len();
+            let skip = if json {
+                stamp + r#"{"timestamp":""#.len()
+            } else {
+                stamp
+            };
+            assert_eq!(
+                direct[skip..],
+                through_tracing[skip..],
+                "json {json}, ansi {ansi}"
+            );
+            assert!(direct.ends_with('\n'));
+            if json {
+                let parsed: serde_json::Value = serde_json::from_str(&direct).unwrap();
+                assert_eq!(parsed["status"], 403);
+                assert_eq!(parsed["principal"], "alice \"q\"");
+                assert_eq!(parsed["message"], "rpc");
+                assert_eq!(parsed["target"], "ecs_emulator::rpc");
+            }
+        }
     }
 
     #[test]
