@@ -8,6 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// A rule as posted. Every matcher is optional; a rule needs a `code` or a `latencyMs`.
@@ -84,6 +85,10 @@ pub struct Firing {
 pub struct Faults {
     seed: u64,
     state: Mutex<State>,
+    /// Whether any rule is stored, written under `state`'s lock: a request checks it before
+    /// taking the lock, so that with no faults (the usual case) the requests of different
+    /// threads share no lock here.
+    armed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -159,6 +164,7 @@ impl Faults {
         Self {
             seed: seed.unwrap_or(0),
             state: Mutex::new(State::default()),
+            armed: AtomicBool::new(false),
         }
     }
 
@@ -182,6 +188,7 @@ impl Faults {
             fired: 0,
         };
         state.rules.push(Stored { fault, error, rng });
+        self.armed.store(true, Ordering::Release);
         Ok(fault_id)
     }
 
@@ -194,15 +201,21 @@ impl Faults {
         let mut state = self.state();
         let before = state.rules.len();
         state.rules.retain(|s| s.fault.fault_id != fault_id);
+        self.armed.store(!state.rules.is_empty(), Ordering::Release);
         state.rules.len() != before
     }
 
     pub fn clear(&self) {
-        self.state().rules.clear();
+        let mut state = self.state();
+        state.rules.clear();
+        self.armed.store(false, Ordering::Release);
     }
 
     /// The first rule that fires on `call`, counting the match on every rule it passes.
     pub fn check(&self, call: &Call<'_>) -> Option<Firing> {
+        if !self.armed.load(Ordering::Acquire) {
+            return None;
+        }
         let mut state = self.state();
         for stored in state.rules.iter_mut() {
             let fault = &mut stored.fault;

@@ -146,8 +146,7 @@ async fn pipeline(
     // Past the concurrency bound, answer at once rather than queue.
     let _permit = app
         .in_flight
-        .clone()
-        .try_acquire_owned()
+        .try_acquire()
         .map_err(|_| ApiError::new(ErrorCode::ServiceUnavailable))?;
 
     // 2. Size and encoding.
