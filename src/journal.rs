@@ -144,10 +144,15 @@ impl Journal {
             return;
         }
         let mut entries = self.entries();
-        if entries.len() == self.capacity {
-            entries.pop_front();
-        }
+        let forgotten = if entries.len() == self.capacity {
+            entries.pop_front()
+        } else {
+            None
+        };
         entries.push_back(entry);
+        drop(entries);
+        // Freed after the lock: other requests do not wait on the oldest entry's deallocation.
+        drop(forgotten);
     }
 
     /// The matching entries, oldest first. `code` `ok` matches successes.
