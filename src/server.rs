@@ -10,9 +10,13 @@
 //!   still accepted, but every request on it is answered `ServiceUnavailable` in the API's
 //!   envelope with `connection: close` — a client gets a clear, retryable answer instead of a
 //!   connection left waiting in the accept queue.
-//! - A request's head must arrive within `--request-timeout`, else hyper closes the connection
-//!   (no answer is possible before a request exists); the body has the same time again, else
-//!   `RequestTimeout` (`rpc`, `admin`).
+//! - A request's head must arrive within `--request-timeout` of the connection opening or its
+//!   previous answer, else the connection is closed (no answer is possible before a request
+//!   exists); the body has the same time again, else `RequestTimeout` (`rpc`, `admin`). Heads
+//!   are timed by a [`Watchdog`] thread that looks at every connection a few times per
+//!   timeout, not by a timer per request: a pending timer makes every idle wait of a serving
+//!   thread arm a kernel timer, which on this virtual machine cost about as much as the rest
+//!   of the kernel's work for a request (BENCHMARKS.md).
 //! - A head over [`MAX_HEAD_BYTES`] gets hyper's own bare 431, as does one with more than
 //!   [`MAX_HEAD_FIELDS`] header fields; within those, the gateway's tighter limits answer in
 //!   the envelope (`protocol::parse::check_headers`).
@@ -29,11 +33,15 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::convert::Infallible;
-use std::sync::Arc;
-use std::time::Duration;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::Poll;
+use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
-use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::sync::{Notify, Semaphore, oneshot, watch};
 
 /// The largest request head hyper buffers (request line and headers); past it, hyper's bare
 /// 431. (A buffer per connection: this times `--max-connections` bounds their memory.)
@@ -50,10 +58,9 @@ pub async fn run(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver
     let connections = Arc::new(Semaphore::new(app.settings.max_connections));
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(app.settings.request_timeout)
-        .max_buf_size(MAX_HEAD_BYTES)
+    http.max_buf_size(MAX_HEAD_BYTES)
         .max_headers(MAX_HEAD_FIELDS);
+    let watchdog = Watchdog::start(app.settings.request_timeout);
     let stopping = async move {
         let _ = stop.wait_for(|stop| *stop).await;
     };
@@ -77,22 +84,34 @@ pub async fn run(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver
         let io = TokioIo::new(stream);
         match connections.clone().try_acquire_owned() {
             Ok(permit) => {
-                let service = TowerToHyperService::new(router.clone());
+                let head = watchdog.watch();
+                let service = TowerToHyperService::new(Timed {
+                    inner: router.clone(),
+                    head: Arc::clone(&head),
+                });
                 let watcher = graceful.watcher();
                 let http = http.clone();
                 lanes.serve(io.into_inner(), move |io| async move {
-                    let _ = watcher.watch(http.serve_connection(io, service)).await;
+                    let connection = watcher.watch(http.serve_connection(io, service));
+                    tokio::select! {
+                        _ = connection => {}
+                        // Dropping the connection closes it.
+                        () = head.expired.notified() => {}
+                    }
                     drop(permit);
                 });
             }
             Err(_) => {
+                // Rare, and served at once: hyper's own head timer is enough here.
+                let mut once = http.clone();
+                once.keep_alive(false)
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(app.settings.request_timeout);
                 let app = app.clone();
                 let busy = hyper::service::service_fn(move |request| {
                     let answer = busy(&app, &request);
                     async move { Ok::<_, Infallible>(answer) }
                 });
-                let mut once = http.clone();
-                once.keep_alive(false);
                 let connection = graceful.watch(once.serve_connection(io, busy));
                 tokio::spawn(async move {
                     let _ = connection.await;
@@ -102,6 +121,135 @@ pub async fn run(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Times the heads of all connections from one thread of its own (see the module's notes).
+struct Watchdog {
+    epoch: Instant,
+    timeout_ms: u64,
+    heads: Mutex<Vec<Weak<Head>>>,
+}
+
+/// A connection as the watchdog sees it.
+struct Head {
+    epoch: Instant,
+    /// When the connection began waiting for a request head (when it opened, or when its last
+    /// answer was ready), in [`millis`] since the watchdog's epoch; 0 while a request is served.
+    waiting_since: AtomicU64,
+    /// Notified when the head did not arrive in time.
+    expired: Notify,
+}
+
+/// Milliseconds since `epoch`, plus one (0 means "not waiting").
+fn millis(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_millis())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1)
+}
+
+impl Watchdog {
+    /// Starts the thread, which ends when the watchdog is dropped.
+    fn start(timeout: Duration) -> Arc<Self> {
+        let watchdog = Arc::new(Self {
+            epoch: Instant::now(),
+            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            heads: Mutex::default(),
+        });
+        // A few looks per timeout: a head is cut at most an eighth of it (≤ 250 ms) late.
+        let period = (timeout / 8).clamp(Duration::from_millis(10), Duration::from_millis(250));
+        let weak = Arc::downgrade(&watchdog);
+        let spawned = std::thread::Builder::new()
+            .name("head-watchdog".to_owned())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(period);
+                    match weak.upgrade() {
+                        Some(watchdog) => watchdog.sweep(),
+                        None => return,
+                    }
+                }
+            });
+        if let Err(cause) = spawned {
+            tracing::warn!(%cause, "cannot start the head watchdog: slow heads are not cut");
+        }
+        watchdog
+    }
+
+    fn heads(&self) -> std::sync::MutexGuard<'_, Vec<Weak<Head>>> {
+        self.heads.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new connection, waiting for its first head from now.
+    fn watch(&self) -> Arc<Head> {
+        let head = Arc::new(Head {
+            epoch: self.epoch,
+            waiting_since: AtomicU64::new(millis(self.epoch)),
+            expired: Notify::new(),
+        });
+        self.heads().push(Arc::downgrade(&head));
+        head
+    }
+
+    /// Forgets closed connections; tells those waiting too long for a head.
+    fn sweep(&self) {
+        let now = millis(self.epoch);
+        self.heads().retain(|head| {
+            let Some(head) = head.upgrade() else {
+                return false;
+            };
+            let since = head.waiting_since.load(Ordering::Relaxed);
+            if since != 0 && now.saturating_sub(since) >= self.timeout_ms {
+                head.expired.notify_one();
+            }
+            true
+        });
+    }
+}
+
+/// The connection's service: its [`Head`] is not waiting while a request is served, and waits
+/// again from the moment the answer is ready.
+#[derive(Clone)]
+struct Timed {
+    inner: app::Http,
+    head: Arc<Head>,
+}
+
+impl tower::Service<Request<Incoming>> for Timed {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Served;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Served {
+        self.head.waiting_since.store(0, Ordering::Relaxed);
+        Served {
+            inner: tower::Service::call(&mut self.inner, request),
+            head: Arc::clone(&self.head),
+        }
+    }
+}
+
+/// A request being served.
+struct Served {
+    inner: <app::Http as tower::Service<Request<Incoming>>>::Future,
+    head: Arc<Head>,
+}
+
+impl Future for Served {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let answer = self.inner.as_mut().poll(cx);
+        if answer.is_ready() {
+            let head = &self.head;
+            head.waiting_since
+                .store(millis(head.epoch), Ordering::Relaxed);
+        }
+        answer
+    }
 }
 
 /// One lane per CPU the process may use (`available_parallelism` follows cgroup quotas).

@@ -510,3 +510,70 @@ fn env_twins_set_fixtures_state_file_seed_token_and_journal() {
     assert!(state_file.exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Reads one whole HTTP/1.1 answer with a `content-length` from a kept-alive connection.
+fn read_answer(stream: &mut TcpStream) -> String {
+    let mut text = Vec::new();
+    let mut byte = [0u8; 1];
+    while !text.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "closed mid-answer");
+        text.push(byte[0]);
+    }
+    let head = String::from_utf8(text).unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    head + &String::from_utf8(body).unwrap()
+}
+
+/// `--request-timeout` bounds the wait for a request's head, on a new connection and between
+/// requests of a kept-alive one, but never cuts a request being served, however slow.
+#[test]
+fn the_head_timeout_cuts_idle_connections_not_slow_answers() {
+    let mut command = clean_command();
+    command.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--auth",
+        "off",
+        "--request-timeout",
+        "1",
+    ]);
+    let server = Server::start(&mut command);
+    let fault = r#"{"action":"DescribeRegions","latencyMs":1600}"#;
+    let added = exchange(&server.address, "POST", "/_emulator/faults", fault).unwrap();
+    assert!(added.starts_with("HTTP/1.1 201"), "{added}");
+
+    let mut stream = TcpStream::connect(&server.address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    write!(
+        stream,
+        "GET /?Action=DescribeRegions&Version=2014-05-26&Format=JSON HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    .unwrap();
+    let answer = read_answer(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(started.elapsed() >= Duration::from_millis(1600));
+
+    // Idle after the answer: closed about a second later (the watchdog looks every 125 ms).
+    let idle = std::time::Instant::now();
+    let mut byte = [0u8; 1];
+    assert_eq!(
+        stream.read(&mut byte).unwrap(),
+        0,
+        "closed without an answer"
+    );
+    let waited = idle.elapsed();
+    assert!(
+        (Duration::from_millis(800)..Duration::from_millis(2500)).contains(&waited),
+        "{waited:?}"
+    );
+}
