@@ -19,7 +19,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"; [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true' EXIT
 target/release/examples/presign V3 ModifyDiskDefaultKMSKeyId LTAI5tDemoEncryptionOn \
   DemoSecretEncryptionOn RegionId=cn-hangzhou KMSKeyId=key-hzz1configured0000001 > "$work/modify.lua"
-port=18391
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 profile() {  # name, then the server's command line
   local name=$1; shift

@@ -133,20 +133,16 @@ fn is_admin(path: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-impl<B> tower::Service<Request<B>> for Http
-where
-    B: HttpBody<Data = Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+/// An answer being made.
+pub type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
+impl Http {
+    /// Answers `request` (the service's `call`, which needs no exclusive access).
+    pub fn answer<B>(&self, request: Request<B>) -> Answer
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
         let request = request.map(Body::new);
         if is_admin(request.uri().path()) {
             Box::pin(self.admin.clone().oneshot(request))
@@ -154,6 +150,24 @@ where
             let app = self.app.clone();
             Box::pin(async move { Ok(rpc::handle(State(app), request).await) })
         }
+    }
+}
+
+impl<B> tower::Service<Request<B>> for Http
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Answer {
+        self.answer(request)
     }
 }
 

@@ -31,7 +31,6 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -85,10 +84,10 @@ pub async fn run(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver
         match connections.clone().try_acquire_owned() {
             Ok(permit) => {
                 let head = watchdog.watch();
-                let service = TowerToHyperService::new(Timed {
+                let service = Timed {
                     inner: router.clone(),
                     head: Arc::clone(&head),
-                });
+                };
                 let watcher = graceful.watcher();
                 let http = http.clone();
                 lanes.serve(io.into_inner(), move |io| async move {
@@ -208,25 +207,20 @@ impl Watchdog {
 
 /// The connection's service: its [`Head`] is not waiting while a request is served, and waits
 /// again from the moment the answer is ready.
-#[derive(Clone)]
 struct Timed {
     inner: app::Http,
     head: Arc<Head>,
 }
 
-impl tower::Service<Request<Incoming>> for Timed {
+impl hyper::service::Service<Request<Incoming>> for Timed {
     type Response = Response;
     type Error = Infallible;
     type Future = Served;
 
-    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<Incoming>) -> Served {
+    fn call(&self, request: Request<Incoming>) -> Served {
         self.head.waiting_since.store(0, Ordering::Relaxed);
         Served {
-            inner: tower::Service::call(&mut self.inner, request),
+            answer: self.inner.answer(request),
             head: Arc::clone(&self.head),
         }
     }
@@ -234,7 +228,7 @@ impl tower::Service<Request<Incoming>> for Timed {
 
 /// A request being served.
 struct Served {
-    inner: <app::Http as tower::Service<Request<Incoming>>>::Future,
+    answer: app::Answer,
     head: Arc<Head>,
 }
 
@@ -242,7 +236,7 @@ impl Future for Served {
     type Output = Result<Response, Infallible>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        let answer = self.inner.as_mut().poll(cx);
+        let answer = self.answer.as_mut().poll(cx);
         if answer.is_ready() {
             let head = &self.head;
             head.waiting_since

@@ -247,6 +247,23 @@ impl Line {
         self.field(out, name, |out, _| write!(out, "{value}"))
     }
 
+    /// The whole per-request line, as the subscriber formats the `tracing` event of [`rpc`].
+    fn write_rpc(self, out: &mut impl fmt::Write, f: &RpcLine<'_>) -> fmt::Result {
+        self.head(out, &Level::INFO, "ecs_emulator::rpc")?;
+        self.field(out, "message", |out, json| match json {
+            true => out.write_str("\"rpc\""),
+            false => out.write_str("rpc"),
+        })?;
+        self.field_str(out, "request_id", f.request_id)?;
+        self.field_str(out, "action", f.action)?;
+        self.field_str(out, "account", f.account)?;
+        self.field_str(out, "principal", f.principal)?;
+        self.field_u64(out, "status", u64::from(f.status))?;
+        self.field_str(out, "code", f.code)?;
+        self.field_u64(out, "latency_us", f.latency_us)?;
+        self.end(out)
+    }
+
     /// Everything after the fields.
     fn end(self, out: &mut impl fmt::Write) -> fmt::Result {
         if self.json {
@@ -309,42 +326,41 @@ struct Fields<'w, 'o> {
 }
 
 impl Fields<'_, '_> {
-    fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>, bool) -> fmt::Result) {
+    /// Runs `write` unless an earlier field failed.
+    fn write(&mut self, write: impl FnOnce(Line, &mut Writer<'_>) -> fmt::Result) {
         if self.result.is_ok() {
-            self.result = self.line.field(&mut *self.out, field.name(), value);
+            self.result = write(self.line, &mut *self.out);
         }
     }
 }
 
 impl Visit for Fields<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if self.result.is_ok() {
-            self.result = self.line.field_str(&mut *self.out, field.name(), value);
-        }
+        self.write(|line, out| line.field_str(out, field.name(), value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if self.result.is_ok() {
-            self.result = self.line.field_u64(&mut *self.out, field.name(), value);
-        }
+        self.write(|line, out| line.field_u64(out, field.name(), value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.field(field, |out, _| write!(out, "{value}"));
+        self.write(|line, out| line.field(out, field.name(), |out, _| write!(out, "{value}")));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.field(field, |out, _| write!(out, "{value}"));
+        self.write(|line, out| line.field(out, field.name(), |out, _| write!(out, "{value}")));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.field(field, |out, json| match json {
-            true => {
-                out.write_char('"')?;
-                write!(JsonEscaped(&mut *out), "{value:?}")?;
-                out.write_char('"')
-            }
-            false => write!(out, "{value:?}"),
+        self.write(|line, out| {
+            line.field(out, field.name(), |out, json| match json {
+                true => {
+                    out.write_char('"')?;
+                    write!(JsonEscaped(&mut *out), "{value:?}")?;
+                    out.write_char('"')
+                }
+                false => write!(out, "{value:?}"),
+            })
         });
     }
 }
@@ -399,25 +415,6 @@ pub fn rpc(fields: &RpcLine<'_>) {
             latency_us = fields.latency_us,
             "rpc"
         ),
-    }
-}
-
-impl Line {
-    /// The whole per-request line, as the subscriber formats the `tracing` event of [`rpc`].
-    fn write_rpc(self, out: &mut impl fmt::Write, f: &RpcLine<'_>) -> fmt::Result {
-        self.head(out, &Level::INFO, "ecs_emulator::rpc")?;
-        self.field(out, "message", |out, json| match json {
-            true => out.write_str("\"rpc\""),
-            false => out.write_str("rpc"),
-        })?;
-        self.field_str(out, "request_id", f.request_id)?;
-        self.field_str(out, "action", f.action)?;
-        self.field_str(out, "account", f.account)?;
-        self.field_str(out, "principal", f.principal)?;
-        self.field_u64(out, "status", u64::from(f.status))?;
-        self.field_str(out, "code", f.code)?;
-        self.field_u64(out, "latency_us", f.latency_us)?;
-        self.end(out)
     }
 }
 
