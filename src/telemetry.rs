@@ -393,6 +393,7 @@ thread_local! {
 /// Logs the per-request line: INFO, target `ecs_emulator::rpc`, message `rpc`. Under the
 /// server's own subscriber it is formatted straight into the batch; otherwise (the library
 /// in tests, another subscriber) it is an ordinary `tracing` event, with the same fields.
+/// So a layer added to [`init`]'s subscriber would not see these lines: route it here too.
 pub fn rpc(fields: &RpcLine<'_>) {
     if !tracing::enabled!(target: "ecs_emulator::rpc", Level::INFO) {
         return;
