@@ -11,16 +11,16 @@ use crate::store::{BootText, Store};
 use crate::{admin, rpc};
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::response::Response;
 use std::convert::Infallible;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
-use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 /// Largest RPC request body accepted (`wire.md` §1).
@@ -79,7 +79,7 @@ pub struct App {
     pub store: Store,
     pub ids: Arc<Ids>,
     pub settings: Settings,
-    pub in_flight: Arc<Semaphore>,
+    pub in_flight: InFlight,
     /// Nonces seen under `--auth strict`.
     pub nonces: NonceCache,
     pub journal: Journal,
@@ -99,7 +99,7 @@ impl App {
         Arc::new(Self {
             store: Store::with_text(state, text, ids.clone(), settings.state_file.clone()),
             ids,
-            in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            in_flight: InFlight::new(settings.max_in_flight),
             nonces: NonceCache::default(),
             journal: Journal::new(settings.journal_capacity),
             faults: Faults::new(settings.seed),
@@ -108,11 +108,57 @@ impl App {
     }
 }
 
+/// RPC requests being answered, bounded by [`Settings::max_in_flight`]: past it a request is refused at
+/// once, never queued. A counter rather than a semaphore: nothing ever waits for a place, and
+/// a count is one shared write per request and per answer where a semaphore's release also
+/// takes its waiters' lock.
+pub struct InFlight {
+    limit: usize,
+    count: AtomicUsize,
+}
+
+/// A place among the requests in flight, given back when dropped.
+pub struct Place<'a>(&'a AtomicUsize);
+
+impl InFlight {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            count: AtomicUsize::new(0),
+        }
+    }
+
+    /// A place, if fewer than the limit are in flight.
+    pub fn enter(&self) -> Option<Place<'_>> {
+        self.count
+            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |count| {
+                (count < self.limit).then_some(count + 1)
+            })
+            .ok()
+            .map(|_| Place(&self.count))
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
 /// The whole HTTP surface, used by the server and by the tests: `/_emulator` and below go to
 /// the control plane's router, everything else straight to the RPC pipeline — no route
 /// matching, boxed handler or request extensions on the hot path.
+///
+/// Clones share one handle; [`Http::for_connection`] makes a handle of its own. Every answer
+/// holds the handle it came from, and taking it is an atomic increment of the handle's count:
+/// a handle per connection keeps that count on the connection's own thread, where one shared
+/// by all would move its cache line between cores on every request (BENCHMARKS.md).
 #[derive(Clone)]
 pub struct Http {
+    shared: Arc<Surface>,
+}
+
+struct Surface {
     app: Arc<App>,
     admin: Router,
 }
@@ -123,7 +169,9 @@ pub fn build(app: Arc<App>) -> Http {
         .nest("/_emulator", admin::router(app.clone()))
         .fallback(admin::unknown)
         .with_state(app.clone());
-    Http { app, admin }
+    Http {
+        shared: Arc::new(Surface { app, admin }),
+    }
 }
 
 /// `/_emulator` and what is below it: the control plane's (what its router does not know,
@@ -137,6 +185,16 @@ fn is_admin(path: &str) -> bool {
 pub type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
 impl Http {
+    /// The same service, as a handle of its own (for one connection).
+    pub fn for_connection(&self) -> Self {
+        Self {
+            shared: Arc::new(Surface {
+                app: Arc::clone(&self.shared.app),
+                admin: self.shared.admin.clone(),
+            }),
+        }
+    }
+
     /// Answers `request` (the service's `call`, which needs no exclusive access).
     pub fn answer<B>(&self, request: Request<B>) -> Answer
     where
@@ -145,10 +203,10 @@ impl Http {
     {
         let request = request.map(Body::new);
         if is_admin(request.uri().path()) {
-            Box::pin(self.admin.clone().oneshot(request))
+            Box::pin(self.shared.admin.clone().oneshot(request))
         } else {
-            let app = self.app.clone();
-            Box::pin(async move { Ok(rpc::handle(State(app), request).await) })
+            let shared = Arc::clone(&self.shared);
+            Box::pin(async move { Ok(rpc::handle(&shared.app, request).await) })
         }
     }
 }

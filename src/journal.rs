@@ -3,11 +3,13 @@
 //! action never read, and secrets redacted.
 
 use crate::actions::Action;
+use crate::striped::Striped;
 use axum::http::Method;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 /// Parameters whose values never appear in the journal.
@@ -120,46 +122,64 @@ pub struct Query {
     pub limit: Option<usize>,
 }
 
-/// The ring. One mutex: a push is a few pointer moves.
+/// The ring, striped (`striped`): each serving thread pushes to a ring of its own, so a push
+/// touches no memory another core wrote last, and the entries a thread forgets are freed by
+/// the thread that allocated them. A push takes the next number of one shared count; a ring
+/// forgets its entries once `capacity` newer ones were pushed anywhere, and a query merges
+/// the rings by number: the last `capacity` requests, in the order their pushes were counted.
 pub struct Journal {
     capacity: usize,
-    entries: Mutex<VecDeque<Entry>>,
+    /// Entries pushed so far: the next entry's number.
+    pushed: AtomicU64,
+    rings: Striped<Mutex<VecDeque<(u64, Entry)>>>,
 }
 
 impl Journal {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+            pushed: AtomicU64::new(0),
+            rings: Striped::new(|| Mutex::new(VecDeque::new())),
         }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Records an entry, forgetting the oldest past the capacity.
+    /// Records an entry, forgetting what is past the capacity.
     pub fn push(&self, entry: Entry) {
         if self.capacity == 0 {
             return;
         }
-        let mut entries = self.entries();
-        let forgotten = if entries.len() == self.capacity {
-            entries.pop_front()
-        } else {
-            None
-        };
-        entries.push_back(entry);
-        drop(entries);
-        // Freed after the lock: other requests do not wait on the oldest entry's deallocation.
+        let number = self.pushed.fetch_add(1, Ordering::Relaxed);
+        let mut ring = lock(self.rings.local());
+        ring.push_back((number, entry));
+        let mut forgotten = Vec::new();
+        while let Some(&(oldest, _)) = ring.front() {
+            if oldest + self.capacity as u64 > number {
+                break;
+            }
+            forgotten.extend(ring.pop_front());
+        }
+        drop(ring);
+        // Freed after the lock: a query does not wait on the deallocation.
         drop(forgotten);
     }
 
     /// The matching entries, oldest first. `code` `ok` matches successes.
     pub fn query(&self, query: &Query) -> Vec<Entry> {
-        let entries = self.entries();
-        let matching: Vec<&Entry> = entries
+        let rings: Vec<_> = self.rings.iter().map(lock).collect();
+        // Entries a ring has not forgotten yet because it was not pushed to since.
+        let first = self
+            .pushed
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.capacity as u64);
+        let mut entries: Vec<&(u64, Entry)> = rings
             .iter()
+            .flat_map(|ring| ring.iter())
+            .filter(|(number, _)| *number >= first)
+            .collect();
+        entries.sort_unstable_by_key(|(number, _)| *number);
+        let matching: Vec<&Entry> = entries
+            .into_iter()
+            .map(|(_, entry)| entry)
             .filter(|e| {
                 query
                     .action
@@ -185,6 +205,81 @@ impl Journal {
     }
 
     pub fn clear(&self) {
-        self.entries().clear();
+        for ring in self.rings.iter() {
+            lock(ring).clear();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(request_id: String) -> Entry {
+        Entry {
+            request_id,
+            received_at: SystemTime::UNIX_EPOCH,
+            method: Method::GET,
+            product: None,
+            version: None,
+            action: None,
+            access_key_id: None,
+            account_id: None,
+            principal: None,
+            params: Params::default(),
+            unread_params: Vec::new(),
+            signature: SignatureReport::default(),
+            fault_id: None,
+            state_seq: None,
+            http_status: 200,
+            code: None,
+            latency_micros: 0,
+        }
+    }
+
+    fn ids(journal: &Journal, limit: Option<usize>) -> Vec<String> {
+        let query = Query {
+            limit,
+            ..Query::default()
+        };
+        journal
+            .query(&query)
+            .into_iter()
+            .map(|e| e.request_id)
+            .collect()
+    }
+
+    /// Pushes from several threads (several rings) come back as one journal: the last
+    /// `capacity`, in push order, whichever ring holds them.
+    #[test]
+    fn rings_of_several_threads_read_as_one_journal() {
+        let journal = Journal::new(5);
+        for round in 0..4 {
+            std::thread::scope(|scope| {
+                scope.spawn(|| journal.push(entry(format!("{round}-a"))));
+            });
+            std::thread::scope(|scope| {
+                scope.spawn(|| journal.push(entry(format!("{round}-b"))));
+            });
+        }
+        assert_eq!(ids(&journal, None), ["1-b", "2-a", "2-b", "3-a", "3-b"]);
+        assert_eq!(ids(&journal, Some(2)), ["3-a", "3-b"]);
+        // One thread's ring alone holds no more than the capacity either.
+        for i in 0..7 {
+            journal.push(entry(format!("main-{i}")));
+        }
+        assert_eq!(
+            ids(&journal, None),
+            ["main-2", "main-3", "main-4", "main-5", "main-6"]
+        );
+        let held: usize = journal.rings.iter().map(|ring| lock(ring).len()).sum();
+        assert!(held <= 5 + 4 * 2, "{held}");
+        journal.clear();
+        assert!(ids(&journal, None).is_empty());
+        assert!(ids(&Journal::new(0), None).is_empty());
     }
 }

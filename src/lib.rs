@@ -24,6 +24,7 @@ pub mod protocol;
 pub mod rpc;
 pub mod server;
 pub mod store;
+pub mod striped;
 pub mod telemetry;
 
 /// The built-in default fixture (`fixtures/default.json`), compiled in so the binary needs no

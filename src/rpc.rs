@@ -20,12 +20,11 @@ use crate::journal::{self, Entry, SignatureReport};
 use crate::protocol::{Format, RpcRequest, Scheme, encode, parse};
 use crate::store::{Identity, Principal, World};
 use crate::telemetry;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::Response;
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// What the pipeline learned about a request, for its answer, its log line and the journal.
@@ -56,7 +55,7 @@ impl Exchange {
 }
 
 /// Answers one RPC request.
-pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
+pub async fn handle(app: &App, request: Request) -> Response {
     let started = Instant::now();
     let received_at = std::time::SystemTime::now();
     let request_id = app.ids.request_id();
@@ -82,7 +81,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         fault_id: None,
         state_seq: None,
     };
-    let result = pipeline(&app, parts, body, &mut exchange).await;
+    let result = pipeline(app, parts, body, &mut exchange).await;
     let response = match &result {
         Ok((action, output)) => {
             encode::success(exchange.format, action.wire_name(), &request_id, output)
@@ -90,7 +89,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         Err(error) => encode::error(
             exchange.format,
             exchange.product.unwrap_or(Product::Ecs),
-            exchange.kms_region(&app),
+            exchange.kms_region(app),
             &request_id,
             error,
         ),
@@ -146,8 +145,8 @@ async fn pipeline(
     // Past the concurrency bound, answer at once rather than queue.
     let _permit = app
         .in_flight
-        .try_acquire()
-        .map_err(|_| ApiError::new(ErrorCode::ServiceUnavailable))?;
+        .enter()
+        .ok_or_else(|| ApiError::new(ErrorCode::ServiceUnavailable))?;
 
     // 2. Size and encoding.
     parse::check_headers(&parts.headers)?;

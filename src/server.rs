@@ -85,7 +85,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver
             Ok(permit) => {
                 let head = watchdog.watch();
                 let service = Timed {
-                    inner: router.clone(),
+                    inner: router.for_connection(),
                     head: Arc::clone(&head),
                 };
                 let watcher = graceful.watcher();

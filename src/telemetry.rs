@@ -19,8 +19,10 @@
 //! Spans are not printed: the emulator logs events only.
 
 use crate::config::LogFormat;
+use crate::striped::Striped;
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::field::{Field, Visit};
@@ -77,22 +79,29 @@ pub struct Flush {
 
 impl Drop for Flush {
     fn drop(&mut self) {
-        self.batch.pending().closed = true;
-        self.batch.ready.notify_one();
+        self.batch.closed.store(true, Ordering::Release);
+        self.batch.wake();
         match self.writer.take() {
             Some(writer) => {
                 let _ = writer.join();
             }
-            None => self.batch.write_out(self.batch.pending()),
+            None => self.batch.write_all(),
         }
     }
 }
 
+/// Lines waiting to be written, one buffer per thread (`striped`): appending a line writes
+/// no memory another core shares. The writer thread takes every buffer in turn, so within one
+/// batch the lines of one thread keep their order, and the lines of different threads (a
+/// `FLUSH_DELAY` apart at most) come thread by thread.
 struct Batch {
-    pending: Mutex<Pending>,
+    pending: Striped<Mutex<Vec<u8>>>,
+    /// Set when a buffer gets its first line; the writer thread waits for it.
+    started: Mutex<bool>,
     ready: Condvar,
-    /// Held while a batch is written, taken before `pending` is released: batches reach
-    /// stderr in the order they were taken.
+    closed: AtomicBool,
+    /// Held while a batch is written, taken before the buffers are released: batches reach
+    /// the sink in the order they were taken.
     output: Mutex<()>,
     sink: Sink,
 }
@@ -100,43 +109,51 @@ struct Batch {
 /// Where batches go: stderr, or a buffer in tests.
 type Sink = Box<dyn Fn(&[u8]) + Send + Sync>;
 
-#[derive(Default)]
-struct Pending {
-    bytes: Vec<u8>,
-    closed: bool,
-}
-
 impl Batch {
     fn new(sink: Sink) -> Self {
         Self {
-            pending: Mutex::default(),
+            pending: Striped::new(|| Mutex::new(Vec::new())),
+            started: Mutex::new(false),
             ready: Condvar::new(),
+            closed: AtomicBool::new(false),
             output: Mutex::default(),
             sink,
         }
     }
 
-    fn pending(&self) -> MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn append(&self, line: &[u8]) {
-        let mut pending = self.pending();
-        let was_empty = pending.bytes.is_empty();
-        pending.bytes.extend_from_slice(line);
-        if pending.bytes.len() > MAX_PENDING || pending.closed {
-            self.write_out(pending);
+        let mut pending = lock(self.pending.local());
+        let was_empty = pending.is_empty();
+        pending.extend_from_slice(line);
+        if pending.len() > MAX_PENDING || self.closed.load(Ordering::Acquire) {
+            let bytes = std::mem::take(&mut *pending);
+            let output = lock(&self.output);
+            drop(pending);
+            (self.sink)(&bytes);
+            drop(output);
         } else if was_empty {
             drop(pending);
-            self.ready.notify_one();
+            self.wake();
         }
     }
 
-    /// Takes the pending bytes and writes them (releasing `pending` before the write).
-    fn write_out(&self, mut pending: MutexGuard<'_, Pending>) {
-        let bytes = std::mem::take(&mut pending.bytes);
-        let output = self.output.lock().unwrap_or_else(|p| p.into_inner());
-        drop(pending);
+    fn wake(&self) {
+        *lock(&self.started) = true;
+        self.ready.notify_one();
+    }
+
+    /// Takes every thread's pending lines and writes them as one batch.
+    fn write_all(&self) {
+        let output = lock(&self.output);
+        let mut bytes = Vec::new();
+        for pending in self.pending.iter() {
+            let mut pending = lock(pending);
+            if bytes.is_empty() {
+                bytes = std::mem::take(&mut *pending);
+            } else {
+                bytes.append(&mut pending);
+            }
+        }
         if !bytes.is_empty() {
             (self.sink)(&bytes);
         }
@@ -146,22 +163,28 @@ impl Batch {
     /// The writer thread: waits for a first line, lets the batch gather, writes it.
     fn run(&self) {
         loop {
-            let mut pending = self.pending();
-            while pending.bytes.is_empty() && !pending.closed {
-                pending = self.ready.wait(pending).unwrap_or_else(|p| p.into_inner());
+            let mut started = lock(&self.started);
+            while !*started && !self.closed.load(Ordering::Acquire) {
+                started = self.ready.wait(started).unwrap_or_else(|p| p.into_inner());
             }
-            if !pending.closed {
-                drop(pending);
+            // Cleared before the buffers are taken: a line appended after is in this batch
+            // or wakes the next.
+            *started = false;
+            drop(started);
+            let closed = self.closed.load(Ordering::Acquire);
+            if !closed {
                 std::thread::sleep(FLUSH_DELAY);
-                pending = self.pending();
             }
-            let closed = pending.closed;
-            self.write_out(pending);
+            self.write_all();
             if closed {
                 return;
             }
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The subscriber's writer: every formatted line is one `write`, appended to the batch.
@@ -604,5 +627,49 @@ mod tests {
         for (i, line) in lines[..1000].iter().enumerate() {
             assert_eq!(*line, i.to_string().as_bytes());
         }
+    }
+
+    /// Lines from several threads: all written, each thread's in its order.
+    #[test]
+    fn every_threads_lines_are_written_in_their_order() {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&written);
+        let batch = Arc::new(Batch::new(Box::new(move |bytes| {
+            sink.lock().unwrap().extend_from_slice(bytes)
+        })));
+        let flush = Flush {
+            batch: Arc::clone(&batch),
+            writer: Some(std::thread::spawn({
+                let batch = Arc::clone(&batch);
+                move || batch.run()
+            })),
+        };
+        std::thread::scope(|scope| {
+            for thread in 0..4 {
+                let batch = &batch;
+                scope.spawn(move || {
+                    for i in 0..2000 {
+                        batch.append(format!("{thread} {i}\n").as_bytes());
+                        if i % 500 == 0 {
+                            std::thread::sleep(FLUSH_DELAY);
+                        }
+                    }
+                });
+            }
+        });
+        drop(flush);
+        let written = String::from_utf8(written.lock().unwrap().clone()).unwrap();
+        let mut next = [0; 4];
+        for line in written.lines() {
+            let (thread, i) = line.split_once(' ').unwrap();
+            let thread: usize = thread.parse().unwrap();
+            assert_eq!(
+                i,
+                next[thread].to_string(),
+                "thread {thread}'s lines in order"
+            );
+            next[thread] += 1;
+        }
+        assert_eq!(next, [2000; 4]);
     }
 }

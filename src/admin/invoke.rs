@@ -115,7 +115,7 @@ pub async fn invoke(State(app): Shared, headers: HeaderMap, body: Body) -> Respo
             })
             .collect::<Map<_, _>>(),
     });
-    let response = crate::rpc::handle(State(app.clone()), request.map(Body::new)).await;
+    let response = crate::rpc::handle(&app, request.map(Body::new)).await;
     let status = response.status().as_u16();
     let content_type = response
         .headers()

@@ -14,6 +14,7 @@ pub use validate::{parse_document, refuse_xml_unsafe};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::Ids;
+use crate::striped::Striped;
 use dashmap::DashMap;
 use model::{AccessKeyId, Account, AccountId, Region, RegionId, StateDocument};
 use std::collections::{BTreeMap, HashMap};
@@ -32,6 +33,11 @@ use std::sync::{Arc, Mutex, RwLock};
 /// new world that shares the untouched account slots, so no RPC write is ever lost to them.
 pub struct Store {
     current: RwLock<Arc<World>>,
+    /// Counts swaps of `current`: a handle taken before the last one is stale.
+    generation: AtomicU64,
+    /// Each thread's handle on the current world, with the generation it was taken at: a
+    /// request takes its world without writing memory another core shares (`striped`).
+    handles: Striped<Mutex<Option<(u64, WorldRef)>>>,
     /// The boot state as JSON text, parsed again on reset: a fraction of the state's size in
     /// memory, so a large fixture is not held twice.
     boot: BootText,
@@ -47,6 +53,22 @@ pub struct Store {
 
 /// The JSON text of a state document: borrowed for the built-in fixture.
 pub type BootText = std::borrow::Cow<'static, [u8]>;
+
+/// A request's hold on one world. Cloning it counts on an allocation of the thread that
+/// took it (a handle per thread), not on the world's own count, which every thread shares.
+#[derive(Clone)]
+pub struct WorldRef(Arc<Held>);
+
+/// A thread's hold on a world: the count `WorldRef` clones change.
+struct Held(Arc<World>);
+
+impl std::ops::Deref for WorldRef {
+    type Target = World;
+
+    fn deref(&self) -> &World {
+        &self.0.0
+    }
+}
 
 /// One consistent state: the region catalogue, and the accounts.
 pub struct World {
@@ -81,6 +103,8 @@ impl Store {
         let world = World::build(boot, ids.clone(), mutations.clone());
         Self {
             current: RwLock::new(Arc::new(world)),
+            generation: AtomicU64::new(0),
+            handles: Striped::new(|| Mutex::new(None)),
             boot: text,
             ids,
             control: Mutex::new(()),
@@ -91,11 +115,24 @@ impl Store {
     }
 
     /// The current world; a request keeps using the one it started with.
-    pub fn world(&self) -> Arc<World> {
-        self.current
+    pub fn world(&self) -> WorldRef {
+        // Read before `current`: a swap in between makes the handle stale at once, never a
+        // stale world look current.
+        let generation = self.generation.load(Ordering::Acquire);
+        let mut handle = lock(self.handles.local());
+        if let Some((taken_at, world)) = handle.as_ref()
+            && *taken_at == generation
+        {
+            return world.clone();
+        }
+        let current = self
+            .current
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+            .clone();
+        let world = WorldRef(Arc::new(Held(current)));
+        *handle = Some((generation, world.clone()));
+        world
     }
 
     fn swap(&self, world: World) {
@@ -103,6 +140,11 @@ impl Store {
             .current
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(world);
+        self.generation.fetch_add(1, Ordering::Release);
+        // The old world is freed when its last request ends, not when each thread next asks.
+        for handle in self.handles.iter() {
+            lock(handle).take();
+        }
     }
 
     /// Replaces the whole state with a validated document.
