@@ -284,7 +284,7 @@ pub fn verify(data: &[u8]) {
     assert_eq!(string_to_sign, expected.0);
     match outcome {
         Ok(()) => {
-            assert_eq!(credentials.signature, expected.1);
+            assert_eq!(credentials.signature.as_bytes(), expected.1.as_bytes());
             for wrong in ["secret", ""] {
                 assert!(
                     credentials.verify(&request, wrong).is_err(),

@@ -151,7 +151,9 @@ fn token_presented(app: &App, request: &Request) -> bool {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|p| crate::protocol::signature::signatures_equal(p, token))
+        .is_some_and(|p| {
+            crate::protocol::signature::signatures_equal(p.as_bytes(), token.as_bytes())
+        })
 }
 
 fn token_needed() -> Response {

@@ -91,7 +91,7 @@ impl<'a> Credentials<'a> {
     }
 
     /// The server's string to sign and the signature `secret` gives it.
-    pub fn expected(&self, request: &RpcRequest, secret: &str) -> (String, String) {
+    pub fn expected(&self, request: &RpcRequest, secret: &str) -> (String, Expected) {
         let method = request.method.as_str();
         match &self.kind {
             Kind::V2 => {
@@ -102,26 +102,29 @@ impl<'a> Credentials<'a> {
                     .map(|(n, v)| (n.as_str(), v.as_str()));
                 let string_to_sign = v2::string_to_sign(method, params);
                 let signature = v2::sign(secret, &string_to_sign);
-                (string_to_sign, signature)
+                (string_to_sign, Expected::Text(signature))
             }
             Kind::Acs {
                 authorization,
                 scope,
             } => {
-                let query = request.query_pairs();
-                let canonical = v3::canonical_request(
-                    method,
-                    query,
-                    authorization.signed_headers(),
-                    |name| header_values(request, name),
-                    &body_hash(request),
-                );
-                let string_to_sign = v3::string_to_sign(authorization.algorithm, &canonical);
-                let signature = match scope {
-                    None => v3::sign(secret, &string_to_sign),
-                    Some(scope) => v4::sign(secret, scope, &string_to_sign),
+                let string_to_sign = CANONICAL.with_borrow_mut(|canonical| {
+                    canonical.clear();
+                    v3::push_canonical_request(
+                        canonical,
+                        method,
+                        request.query_pairs(),
+                        authorization.signed_headers(),
+                        |name| header_values(request, name),
+                        &body_hash(request),
+                    );
+                    v3::string_to_sign(authorization.algorithm, canonical)
+                });
+                let mac = match scope {
+                    None => v3::mac(secret, &string_to_sign),
+                    Some(scope) => v4::mac(secret, scope, &string_to_sign),
                 };
-                (string_to_sign, signature)
+                (string_to_sign, Expected::Hex(signature::hex_mac(&mac)))
             }
         }
     }
@@ -143,7 +146,8 @@ impl<'a> Credentials<'a> {
                 .flatten()
                 .is_none_or(|claimed| claimed == &*body_hash(request)),
         };
-        let outcome = if body_hash_ok && signature::signatures_equal(&expected, self.signature) {
+        let matches = signature::signatures_equal(expected.as_bytes(), self.signature.as_bytes());
+        let outcome = if body_hash_ok && matches {
             Ok(())
         } else {
             Err(ApiError::with(
@@ -153,6 +157,34 @@ impl<'a> Credentials<'a> {
         };
         (string_to_sign, outcome)
     }
+}
+
+/// The signature a request should carry, as it would carry it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Expected {
+    /// V2: base64 of an HMAC-SHA1.
+    Text(String),
+    /// V3/V4: lower-case hex of an HMAC-SHA256 (on the stack: no allocation per request).
+    Hex([u8; 64]),
+}
+
+impl Expected {
+    /// As text (hex and base64 are ASCII).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Expected::Text(text) => text.as_bytes(),
+            Expected::Hex(hex) => hex,
+        }
+    }
+}
+
+thread_local! {
+    /// The canonical request being hashed on this thread (its capacity kept between requests).
+    static CANONICAL: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 fn algorithm(scheme: Scheme) -> &'static str {

@@ -67,14 +67,28 @@ pub fn presented_access_key_id(request: &RpcRequest) -> Option<String> {
             .header(&names::AUTHORIZATION)
             .ok()
             .flatten()
-            .and_then(|value| value.split_once("Credential="))
-            .and_then(|(_, rest)| rest.split([',', '/']).next())
+            .and_then(credential)
             .or_else(|| request.header(&names::X_ACS_ACCESSKEY_ID).ok().flatten()),
     };
     found
         .map(str::trim)
         .filter(|id| !id.is_empty())
         .map(str::to_owned)
+}
+
+/// What follows `Credential=` up to a `,` or `/`: found with a byte scan (it comes right
+/// after the algorithm; `str::split_once` with a string pattern sets up a searcher per call).
+fn credential(authorization: &str) -> Option<&str> {
+    const KEY: &[u8] = b"Credential=";
+    let start = authorization
+        .as_bytes()
+        .windows(KEY.len())
+        .position(|window| window == KEY)?
+        + KEY.len();
+    let rest = &authorization[start..];
+    // ASCII delimiters: always character boundaries.
+    let end = rest.bytes().position(|b| b == b',' || b == b'/');
+    Some(&rest[..end.unwrap_or(rest.len())])
 }
 
 /// The region of a V4 credential scope (`AK/YYYYMMDD/<region>/<product>/aliyun_v4_request`).
@@ -218,5 +232,33 @@ fn grants(policy: Policy, action: Action) -> bool {
         Policy::EcsReadOnlyAccess => action.product() == Product::Ecs && action.is_read_only(),
         Policy::KmsFullAccess => action.product() == Product::Kms,
         Policy::KmsReadOnlyAccess => action.product() == Product::Kms && action.is_read_only(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::credential;
+
+    #[test]
+    fn the_credential_is_read_up_to_its_scope_or_the_next_part() {
+        for (authorization, expected) in [
+            (
+                "ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=host,Signature=x",
+                Some("AK"),
+            ),
+            (
+                "ACS4-HMAC-SHA256 Credential=AK/20261128/cn-hangzhou/ecs/aliyun_v4_request,S=x",
+                Some("AK"),
+            ),
+            (
+                "ACS3-HMAC-SHA256 SignedHeaders=host,Credential=AK",
+                Some("AK"),
+            ),
+            ("ACS3-HMAC-SHA256 Credential=", Some("")),
+            ("ACS3-HMAC-SHA256 SignedHeaders=host,Signature=x", None),
+            ("Credential", None),
+        ] {
+            assert_eq!(credential(authorization), expected, "{authorization}");
+        }
     }
 }

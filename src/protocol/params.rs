@@ -179,9 +179,10 @@ impl Params {
 
     /// Marks parameters as used without reading them (the protocol's own parameters).
     pub fn mark_read(&self, names: &[&str]) {
-        for name in names {
-            if let Some(i) = self.position(name) {
-                self.read[i].store(true, Ordering::Relaxed);
+        // A walk over the request's few parameters, not a search per name.
+        for ((name, _), read) in self.entries.iter().zip(&self.read) {
+            if names.contains(&name.as_str()) {
+                read.store(true, Ordering::Relaxed);
             }
         }
     }

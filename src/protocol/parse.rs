@@ -111,7 +111,7 @@ pub struct RpcRequest {
 
 impl RpcRequest {
     /// The query's own pairs, in no particular order.
-    pub fn query_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub fn query_pairs(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
         let pairs = self.query.as_deref().unwrap_or(self.params.pairs());
         pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }

@@ -19,7 +19,6 @@ pub enum Principal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub account_id: AccountId,
-    pub access_key_id: AccessKeyId,
     pub principal: Principal,
     pub secret: String,
     pub status: AccessKeyStatus,
@@ -41,9 +40,6 @@ pub(super) fn root_identity(account: &Account) -> Identity {
     let key = account.access_keys.first();
     Identity {
         account_id: account.account_id.clone(),
-        access_key_id: key
-            .map(|k| k.access_key_id.clone())
-            .unwrap_or(AccessKeyId(String::new())),
         principal: Principal::Root,
         secret: key.map(|k| k.access_key_secret.clone()).unwrap_or_default(),
         status: AccessKeyStatus::Active,
@@ -62,7 +58,6 @@ fn ram_user_principal(account: &Account, name: &str) -> Option<Principal> {
 pub(super) fn identity(account: &Account, access_key_id: &str) -> Option<Identity> {
     let identity = |principal, key: &super::model::AccessKey| Identity {
         account_id: account.account_id.clone(),
-        access_key_id: key.access_key_id.clone(),
         principal,
         secret: key.access_key_secret.clone(),
         status: key.status,
@@ -94,7 +89,6 @@ pub(super) fn identity(account: &Account, access_key_id: &str) -> Option<Identit
     };
     Some(Identity {
         account_id: account.account_id.clone(),
-        access_key_id: token.access_key_id.clone(),
         principal,
         secret: token.access_key_secret.clone(),
         status: AccessKeyStatus::Active,

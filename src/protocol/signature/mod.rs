@@ -38,22 +38,37 @@ fn push_encoded(out: &mut String, text: &str) {
 }
 
 /// `enc(k)=enc(v)` joined by `&`, sorted by name then value (byte order).
-pub fn canonical_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub fn canonical_query<'a, I>(pairs: I) -> String
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+    I::IntoIter: Clone,
+{
     let mut out = String::new();
     push_canonical_query(&mut out, pairs);
     out
 }
 
-/// Appends the canonical query of `pairs` to `out`.
-pub fn push_canonical_query<'a>(
-    out: &mut String,
-    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-) {
-    let mut pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
-    pairs.sort_unstable();
-    let length: usize = pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+/// Appends the canonical query of `pairs` to `out`. Pairs already in order (a request's
+/// merged parameters are) are written as they come, without being collected and sorted.
+pub fn push_canonical_query<'a, I>(out: &mut String, pairs: I)
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+    I::IntoIter: Clone,
+{
+    let pairs = pairs.into_iter();
+    if pairs.clone().is_sorted() {
+        write_query(out, pairs);
+    } else {
+        let mut sorted: Vec<(&str, &str)> = pairs.collect();
+        sorted.sort_unstable();
+        write_query(out, sorted.into_iter());
+    }
+}
+
+fn write_query<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) {
+    let length: usize = pairs.clone().map(|(n, v)| n.len() + v.len() + 2).sum();
     out.reserve(length + length / 4);
-    for (i, (name, value)) in pairs.into_iter().enumerate() {
+    for (i, (name, value)) in pairs.enumerate() {
         if i > 0 {
             out.push('&');
         }
@@ -96,6 +111,17 @@ pub fn to_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// A SHA-256 MAC in lower-case hex, on the stack (what V3 and V4 signatures look like).
+pub fn hex_mac(mac: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0; 64];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(mac) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
+    }
+    out
+}
+
 /// Appends `bytes` in lower-case hex.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -118,12 +144,8 @@ pub(crate) fn hmac_sha1(key: &[u8], message: &[u8]) -> [u8; 20] {
 }
 
 /// Compares two signatures in time independent of where they differ.
-pub fn signatures_equal(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+pub fn signatures_equal(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -182,5 +204,15 @@ mod tests {
             canonical_query([("b", "2"), ("SignatureType", ""), ("a", "x y")]),
             "SignatureType=&a=x%20y&b=2"
         );
+        assert_eq!(
+            canonical_query([("SignatureType", ""), ("a", "x y"), ("b", "2")]),
+            "SignatureType=&a=x%20y&b=2"
+        );
+    }
+
+    #[test]
+    fn macs_are_written_in_lower_case_hex() {
+        let mac: [u8; 32] = std::array::from_fn(|i| (i * 8 + 7) as u8);
+        assert_eq!(hex_mac(&mac).as_slice(), to_hex(&mac).as_bytes());
     }
 }

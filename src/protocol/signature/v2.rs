@@ -6,10 +6,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 /// `METHOD&%2F&enc(canonical query)`, over all decoded parameters but `Signature`.
-pub fn string_to_sign<'a>(
-    method: &str,
-    params: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> String {
+pub fn string_to_sign<'a, I>(method: &str, params: I) -> String
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+    I::IntoIter: Clone,
+{
     let canonical = canonical_query(params.into_iter().filter(|(name, _)| *name != "Signature"));
     format!("{method}&%2F&{}", percent_encode(&canonical))
 }

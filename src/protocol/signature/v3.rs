@@ -67,15 +67,35 @@ pub fn hex_sha256(payload: &[u8]) -> String {
 /// `header` returns a header's value (several values joined by `,`), or `None`.
 pub fn canonical_request<'a, 'n, 'h>(
     method: &str,
-    query: impl IntoIterator<Item = (&'a str, &'a str)>,
+    query: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     signed_headers: impl Iterator<Item = &'n str> + Clone,
     header: impl Fn(&str) -> Option<Cow<'h, str>>,
     payload_hash: &str,
 ) -> String {
     let mut out = String::with_capacity(768);
+    push_canonical_request(
+        &mut out,
+        method,
+        query,
+        signed_headers,
+        header,
+        payload_hash,
+    );
+    out
+}
+
+/// Appends the canonical request to `out` (a buffer kept between requests).
+pub fn push_canonical_request<'a, 'n, 'h>(
+    out: &mut String,
+    method: &str,
+    query: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    signed_headers: impl Iterator<Item = &'n str> + Clone,
+    header: impl Fn(&str) -> Option<Cow<'h, str>>,
+    payload_hash: &str,
+) {
     out.push_str(method);
     out.push_str("\n/\n");
-    push_canonical_query(&mut out, query);
+    push_canonical_query(out, query);
     out.push('\n');
     for name in signed_headers.clone() {
         let name = match name.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -97,7 +117,6 @@ pub fn canonical_request<'a, 'n, 'h>(
     }
     out.push('\n');
     out.push_str(payload_hash);
-    out
 }
 
 /// `<algorithm>\n<hex SHA-256 of the canonical request>`.
@@ -140,7 +159,12 @@ pub fn authorization(
 
 /// hex(HMAC-SHA256(secret, string_to_sign)).
 pub fn sign(secret: &str, string_to_sign: &str) -> String {
-    to_hex(&hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes()))
+    to_hex(&mac(secret, string_to_sign))
+}
+
+/// HMAC-SHA256(secret, string_to_sign): the signature before hex.
+pub fn mac(secret: &str, string_to_sign: &str) -> [u8; 32] {
+    hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes())
 }
 
 #[cfg(test)]

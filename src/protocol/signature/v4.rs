@@ -45,8 +45,10 @@ pub fn derive_key(secret: &str, scope: &Scope<'_>) -> [u8; 32] {
 
 /// hex(HMAC-SHA256(derived key, string_to_sign)).
 pub fn sign(secret: &str, scope: &Scope<'_>, string_to_sign: &str) -> String {
-    super::to_hex(&hmac_sha256(
-        &derive_key(secret, scope),
-        string_to_sign.as_bytes(),
-    ))
+    super::to_hex(&mac(secret, scope, string_to_sign))
+}
+
+/// HMAC-SHA256(derived key, string_to_sign): the signature before hex.
+pub fn mac(secret: &str, scope: &Scope<'_>, string_to_sign: &str) -> [u8; 32] {
+    hmac_sha256(&derive_key(secret, scope), string_to_sign.as_bytes())
 }
