@@ -149,18 +149,15 @@ impl Journal {
             return;
         }
         let number = self.pushed.fetch_add(1, Ordering::Relaxed);
+        // Only this thread and queries take this lock: forgotten entries are freed under it.
         let mut ring = lock(self.rings.local());
         ring.push_back((number, entry));
-        let mut forgotten = Vec::new();
-        while let Some(&(oldest, _)) = ring.front() {
-            if oldest + self.capacity as u64 > number {
-                break;
-            }
-            forgotten.extend(ring.pop_front());
+        while ring
+            .front()
+            .is_some_and(|(oldest, _)| oldest + (self.capacity as u64) <= number)
+        {
+            ring.pop_front();
         }
-        drop(ring);
-        // Freed after the lock: a query does not wait on the deallocation.
-        drop(forgotten);
     }
 
     /// The matching entries, oldest first. `code` `ok` matches successes.

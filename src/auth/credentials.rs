@@ -4,6 +4,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::protocol::parse::names;
 use crate::protocol::signature::{self, v2, v3, v4};
 use crate::protocol::{RpcRequest, Scheme};
+use axum::http::HeaderValue;
 use std::borrow::Cow;
 
 /// The credentials of a signed request.
@@ -108,6 +109,13 @@ impl<'a> Credentials<'a> {
                 authorization,
                 scope,
             } => {
+                // The headers as a flat list, walked once per signed header: `HeaderMap`'s
+                // own iterator (or a lookup, which parses and hashes the name) costs more.
+                let headers: Vec<(&str, &HeaderValue)> = request
+                    .headers
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value))
+                    .collect();
                 let string_to_sign = CANONICAL.with_borrow_mut(|canonical| {
                     canonical.clear();
                     v3::push_canonical_request(
@@ -115,7 +123,7 @@ impl<'a> Credentials<'a> {
                         method,
                         request.query_pairs(),
                         authorization.signed_headers(),
-                        |name| header_values(request, name),
+                        |name| header_values(&headers, name),
                         &body_hash(request),
                     );
                     v3::string_to_sign(authorization.algorithm, canonical)
@@ -196,14 +204,12 @@ fn algorithm(scheme: Scheme) -> &'static str {
 
 /// A header's values, joined by `,` as a client would have signed them (borrowed when there
 /// is one UTF-8 value: nearly always).
-fn header_values<'r>(request: &'r RpcRequest, name: &str) -> Option<Cow<'r, str>> {
-    // A walk over the few headers a request has costs less than parsing and hashing `name`.
-    let mut values = request
-        .headers
+fn header_values<'r>(headers: &[(&str, &'r HeaderValue)], name: &str) -> Option<Cow<'r, str>> {
+    let mut values = headers
         .iter()
-        .filter(|(n, _)| n.as_str() == name)
-        .map(|(_, value)| value);
-    let text = |value: &'r axum::http::HeaderValue| match value.to_str() {
+        .filter(|(n, _)| *n == name)
+        .map(|(_, value)| *value);
+    let text = |value: &'r HeaderValue| match value.to_str() {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(value.as_bytes()),
     };

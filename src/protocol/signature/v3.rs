@@ -53,7 +53,7 @@ impl<'a> Authorization<'a> {
 
     /// The AccessKeyId of the credential (before any `/scope`).
     pub fn access_key_id(&self) -> &'a str {
-        self.credential.split('/').next().unwrap_or_default()
+        split_once_ascii(self.credential, b'/').map_or(self.credential, |(id, _)| id)
     }
 }
 
