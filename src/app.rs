@@ -8,6 +8,7 @@ use crate::ids::Ids;
 use crate::journal::Journal;
 use crate::store::model::StateDocument;
 use crate::store::{BootText, Store};
+use crate::striped::Padded;
 use crate::{admin, rpc};
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
@@ -108,13 +109,13 @@ impl App {
     }
 }
 
-/// RPC requests being answered, bounded by [`Settings::max_in_flight`]: past it a request is refused at
-/// once, never queued. A counter rather than a semaphore: nothing ever waits for a place, and
-/// a count is one shared write per request and per answer where a semaphore's release also
-/// takes its waiters' lock.
+/// RPC requests being answered, bounded by [`Settings::max_in_flight`]: past the bound a
+/// request is refused at once, never queued. A counter rather than a semaphore: nothing ever
+/// waits for a place, and a semaphore's release also takes its waiters' lock, which every
+/// serving thread shares.
 pub struct InFlight {
     limit: usize,
-    count: AtomicUsize,
+    count: Padded<AtomicUsize>,
 }
 
 /// A place among the requests in flight, given back when dropped.
@@ -124,7 +125,7 @@ impl InFlight {
     pub fn new(limit: usize) -> Self {
         Self {
             limit,
-            count: AtomicUsize::new(0),
+            count: Padded(AtomicUsize::new(0)),
         }
     }
 
@@ -231,7 +232,23 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::is_admin;
+    use super::{InFlight, is_admin};
+
+    #[test]
+    fn places_in_flight_are_bounded_and_given_back() {
+        let in_flight = InFlight::new(2);
+        let first = in_flight.enter().expect("a first place");
+        let second = in_flight.enter().expect("a second place");
+        assert!(in_flight.enter().is_none(), "past the limit");
+        drop(first);
+        let third = in_flight
+            .enter()
+            .expect("a place given back is taken again");
+        assert!(in_flight.enter().is_none());
+        drop((second, third));
+        assert!(in_flight.enter().is_some());
+        assert!(InFlight::new(0).enter().is_none());
+    }
 
     #[test]
     fn only_the_control_plane_prefix_goes_to_the_router() {

@@ -3,7 +3,7 @@
 //! action never read, and secrets redacted.
 
 use crate::actions::Action;
-use crate::striped::Striped;
+use crate::striped::{Padded, Striped};
 use axum::http::Method;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -130,7 +130,7 @@ pub struct Query {
 pub struct Journal {
     capacity: usize,
     /// Entries pushed so far: the next entry's number.
-    pushed: AtomicU64,
+    pushed: Padded<AtomicU64>,
     rings: Striped<Mutex<VecDeque<(u64, Entry)>>>,
 }
 
@@ -138,7 +138,7 @@ impl Journal {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            pushed: AtomicU64::new(0),
+            pushed: Padded(AtomicU64::new(0)),
             rings: Striped::new(|| Mutex::new(VecDeque::new())),
         }
     }

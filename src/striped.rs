@@ -16,9 +16,20 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// `T` alone on its cache lines (128 bytes: adjacent-line prefetching pairs 64-byte lines).
+/// `T` alone on its cache lines (128 bytes: adjacent-line prefetching pairs 64-byte lines):
+/// for a stripe, and for a counter every request writes, so that its writes do not evict
+/// what is read beside it.
+#[derive(Debug, Default)]
 #[repr(align(128))]
-struct Padded<T>(T);
+pub struct Padded<T>(pub T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
 
 /// One `T` per stripe.
 pub struct Striped<T> {
