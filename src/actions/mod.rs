@@ -238,7 +238,7 @@ impl Context<'_> {
         &self,
         f: impl FnOnce(&mut crate::store::AccountTx<'_>) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let (result, seq) = self.world.transact(&self.caller.account_id, f);
+        let (result, seq) = self.world.transact_as(self.caller, f);
         self.seq.set(seq);
         result
     }

@@ -24,7 +24,28 @@ pub struct Identity {
     pub status: AccessKeyStatus,
     /// For STS credentials: the token and its RFC 3339 expiration.
     pub sts: Option<(String, String)>,
+    /// The account's slot in the world it was found in: the caller's transaction takes its
+    /// lock without finding the account again (a shared map lookup and count per request).
+    pub(super) slot: Found,
 }
+
+/// The slot an identity was found in; not part of what an identity is (equality, `Debug`).
+#[derive(Clone, Default)]
+pub struct Found(pub(super) Option<std::sync::Arc<super::AccountSlot>>);
+
+impl std::fmt::Debug for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Found")
+    }
+}
+
+impl PartialEq for Found {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Found {}
 
 pub(super) fn access_key_ids(account: &Account) -> impl Iterator<Item = &AccessKeyId> {
     let root = account.access_keys.iter().map(|k| &k.access_key_id);
@@ -44,6 +65,7 @@ pub(super) fn root_identity(account: &Account) -> Identity {
         secret: key.map(|k| k.access_key_secret.clone()).unwrap_or_default(),
         status: AccessKeyStatus::Active,
         sts: None,
+        slot: Found::default(),
     }
 }
 
@@ -62,6 +84,7 @@ pub(super) fn identity(account: &Account, access_key_id: &str) -> Option<Identit
         secret: key.access_key_secret.clone(),
         status: key.status,
         sts: None,
+        slot: Found::default(),
     };
     if let Some(key) = account
         .access_keys
@@ -93,6 +116,7 @@ pub(super) fn identity(account: &Account, access_key_id: &str) -> Option<Identit
         secret: token.access_key_secret.clone(),
         status: AccessKeyStatus::Active,
         sts: Some((token.security_token.clone(), token.expiration.clone())),
+        slot: Found::default(),
     })
 }
 

@@ -265,8 +265,9 @@ impl World {
     pub fn identity(&self, access_key_id: &str) -> Option<Identity> {
         let account_id = self.credentials.get(access_key_id)?.clone();
         let slot = self.slot(&account_id)?;
-        let account = lock(&slot.account);
-        account::identity(&account, access_key_id)
+        let mut identity = account::identity(&lock(&slot.account), access_key_id)?;
+        identity.slot = account::Found(Some(slot));
+        Some(identity)
     }
 
     /// The root identity of the first account, which anonymous calls act as under `--auth off`.
@@ -290,12 +291,34 @@ impl World {
         account_id: &AccountId,
         f: impl FnOnce(&mut AccountTx<'_>) -> Result<T, ApiError>,
     ) -> (Result<T, ApiError>, Option<u64>) {
-        let Some(slot) = self.slot(account_id) else {
-            return (
+        match self.slot(account_id) {
+            Some(slot) => self.transact_in(&slot, f),
+            None => (
                 Err(ApiError::new(ErrorCode::InvalidAccessKeyIdNotFound)),
                 None,
-            );
-        };
+            ),
+        }
+    }
+
+    /// As `transact`, on the caller's account, through the slot it was found in when it was
+    /// found in this world (an account removed since takes the write with it, as if the
+    /// request had come first).
+    pub fn transact_as<T>(
+        &self,
+        caller: &Identity,
+        f: impl FnOnce(&mut AccountTx<'_>) -> Result<T, ApiError>,
+    ) -> (Result<T, ApiError>, Option<u64>) {
+        match &caller.slot.0 {
+            Some(slot) => self.transact_in(slot, f),
+            None => self.transact(&caller.account_id, f),
+        }
+    }
+
+    fn transact_in<T>(
+        &self,
+        slot: &AccountSlot,
+        f: impl FnOnce(&mut AccountTx<'_>) -> Result<T, ApiError>,
+    ) -> (Result<T, ApiError>, Option<u64>) {
         let mut account = lock(&slot.account);
         let mut tx = AccountTx::new(&mut account, self, &self.ids);
         let result = f(&mut tx);
