@@ -3,7 +3,7 @@
 //! action never read, and secrets redacted.
 
 use crate::actions::Action;
-use crate::striped::{Padded, Striped};
+use crate::striped::{Padded, Striped, lock};
 use axum::http::Method;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -206,10 +206,6 @@ impl Journal {
             lock(ring).clear();
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

@@ -16,6 +16,15 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Locks a mutex, recovering it if a thread panicked while holding it: no code holding these
+/// locks panics, and if one did, what they guard is still whole (every write to it is a single
+/// assignment or push), so recover rather than fail every later call.
+pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// `T` alone on its cache lines (128 bytes: adjacent-line prefetching pairs 64-byte lines):
 /// for a stripe, and for a counter every request writes, so that its writes do not evict
 /// what is read beside it.

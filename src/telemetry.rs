@@ -5,10 +5,11 @@
 //! - lines are formatted by [`Line`], which writes the fields as they come (no `Debug`
 //!   quoting, no per-field allocation) after a timestamp whose date and time of day are
 //!   formatted once a second per thread;
-//! - lines are appended to a shared buffer that a background thread writes to stderr in
-//!   batches, [`FLUSH_DELAY`] after the first line of a batch: one `write` per batch instead of
-//!   one per line, and no thread wake-up per line. A request never waits on the terminal unless
-//!   [`MAX_PENDING`] bytes are already waiting, and then it writes them itself (nothing is
+//! - lines are appended to their thread's buffer (`striped`: no memory the serving threads
+//!   share), which a background thread writes to stderr in batches, [`FLUSH_DELAY`] after the
+//!   first line of a batch: one `write` per batch instead of one per line, and no thread
+//!   wake-up per line. A request never waits on the terminal unless [`MAX_PENDING`] bytes are
+//!   already waiting in its thread's buffer, and then it writes them itself (nothing is
 //!   dropped). [`Flush`], dropped at the end of `main`, writes what is pending.
 //!
 //! - the per-request line ([`rpc`]) skips `tracing`'s field machinery when the server's
@@ -19,11 +20,11 @@
 //! Spans are not printed: the emulator logs events only.
 
 use crate::config::LogFormat;
-use crate::striped::Striped;
+use crate::striped::{Striped, lock};
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -181,10 +182,6 @@ impl Batch {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The subscriber's writer: every formatted line is one `write`, appended to the batch.

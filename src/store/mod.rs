@@ -14,7 +14,7 @@ pub use validate::{parse_document, refuse_xml_unsafe};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::Ids;
-use crate::striped::Striped;
+use crate::striped::{Striped, lock};
 use dashmap::DashMap;
 use model::{AccessKeyId, Account, AccountId, Region, RegionId, StateDocument};
 use std::collections::{BTreeMap, HashMap};
@@ -336,13 +336,4 @@ fn index_regions(regions: &[Region]) -> HashMap<RegionId, usize> {
         .enumerate()
         .map(|(i, region)| (region.region_id.clone(), i))
         .collect()
-}
-
-/// Locks a mutex. Handlers never panic while holding one, but if one did, the data is still
-/// a valid document (every write is a single assignment), so recover rather than poison all
-/// later calls.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
