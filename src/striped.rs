@@ -58,8 +58,9 @@ impl<T> Striped<T> {
         &self.stripes[index() % self.stripes.len()].0
     }
 
-    /// The calling thread's stripe's position (for ordering what stripes hold).
-    pub fn local_index(&self) -> usize {
+    /// The calling thread's stripe's position.
+    #[cfg(test)]
+    fn local_index(&self) -> usize {
         index() % self.stripes.len()
     }
 
@@ -70,7 +71,7 @@ impl<T> Striped<T> {
 }
 
 /// Stripes per striped value: twice the CPUs the process may use, 2 to 64.
-pub fn count() -> usize {
+fn count() -> usize {
     static COUNT: OnceLock<usize> = OnceLock::new();
     *COUNT.get_or_init(|| {
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
