@@ -7,13 +7,12 @@
 
 use axum::body::Body;
 use axum::http::Request;
-use ecs_emulator::app::{self, App, Settings};
-use ecs_emulator::auth::AuthMode;
-use ecs_emulator::protocol::signature::client::{Call, Credentials, signed_request};
 use tower::ServiceExt;
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
+
+mod common;
 
 const REQUESTS: u64 = 10_000;
 
@@ -23,43 +22,12 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime");
-    let state = ecs_emulator::store::parse_document(ecs_emulator::DEFAULT_FIXTURE.as_bytes())
-        .expect("the default fixture");
-    let settings = Settings {
-        auth: AuthMode::Verify,
-        ..Settings::default()
-    };
-    let service = app::build(App::new(state, settings));
-    // The benchmark's request: the demo account whose default encryption is on.
-    let credentials = Credentials {
-        access_key_id: "LTAI5tDemoEncryptionOn".to_owned(),
-        access_key_secret: "DemoSecretEncryptionOn".to_owned(),
-        security_token: None,
-    };
-    let params = [
-        ("RegionId".to_owned(), "cn-hangzhou".to_owned()),
-        (
-            "KMSKeyId".to_owned(),
-            "key-hzz1configured0000001".to_owned(),
-        ),
-    ];
-    let call = Call {
-        action: "ModifyDiskDefaultKMSKeyId",
-        version: "2014-05-26",
-        params: &params,
-        v2: false,
-    };
-    let signed = signed_request(&call, &credentials, "127.0.0.1:8080").expect("signed");
-    let uri = signed
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
+    let (service, uri, headers) = common::benchmark_service();
     let request = || {
         let mut request = Request::post(uri.as_str())
             .body(Body::empty())
             .expect("a request");
-        *request.headers_mut() = signed.headers().clone();
+        *request.headers_mut() = headers.clone();
         request
     };
     let serve = |requests: Vec<Request<Body>>| {

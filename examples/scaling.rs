@@ -9,45 +9,14 @@
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Request};
-use ecs_emulator::app::{self, App, Settings};
-use ecs_emulator::auth::AuthMode;
-use ecs_emulator::protocol::signature::client::{Call, Credentials, signed_request};
 use std::time::{Duration, Instant};
+
+mod common;
 
 const RUN: Duration = Duration::from_secs(3);
 
 fn main() {
-    let state = ecs_emulator::store::parse_document(ecs_emulator::DEFAULT_FIXTURE.as_bytes())
-        .expect("the default fixture");
-    let settings = Settings {
-        auth: AuthMode::Verify,
-        ..Settings::default()
-    };
-    let service = app::build(App::new(state, settings));
-    let credentials = Credentials {
-        access_key_id: "LTAI5tDemoEncryptionOn".to_owned(),
-        access_key_secret: "DemoSecretEncryptionOn".to_owned(),
-        security_token: None,
-    };
-    let params = [
-        ("RegionId".to_owned(), "cn-hangzhou".to_owned()),
-        (
-            "KMSKeyId".to_owned(),
-            "key-hzz1configured0000001".to_owned(),
-        ),
-    ];
-    let call = Call {
-        action: "ModifyDiskDefaultKMSKeyId",
-        version: "2014-05-26",
-        params: &params,
-        v2: false,
-    };
-    let signed = signed_request(&call, &credentials, "127.0.0.1:8080").expect("signed");
-    let uri = signed
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
+    let (service, uri, headers) = common::benchmark_service();
 
     // Threads answering at once for `RUN`: microseconds of wall time per request per thread
     // (each thread busy all along, so that is its CPU per request).
@@ -58,8 +27,7 @@ fn main() {
                     let service = service.for_connection();
                     // Headers of this thread's own: cloning a header value counts on its
                     // bytes, which must not be shared with the other thread either.
-                    let headers: HeaderMap = signed
-                        .headers()
+                    let headers: HeaderMap = headers
                         .iter()
                         .map(|(name, value)| {
                             let value = HeaderValue::from_bytes(value.as_bytes());

@@ -596,8 +596,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn batches_reach_the_sink_in_order_and_nothing_is_lost() {
+    /// A batch writing into a buffer, its writer thread running, and the guard that stops it.
+    fn capturing_batch() -> (Arc<Mutex<Vec<u8>>>, Arc<Batch>, Flush) {
         let written = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&written);
         let batch = Arc::new(Batch::new(Box::new(move |bytes| {
@@ -610,6 +610,12 @@ mod tests {
                 move || batch.run()
             })),
         };
+        (written, batch, flush)
+    }
+
+    #[test]
+    fn batches_reach_the_sink_in_order_and_nothing_is_lost() {
+        let (written, batch, flush) = capturing_batch();
         let big = vec![b'x'; MAX_PENDING / 2 + 1];
         batch.append(&big);
         batch.append(&big); // past the bound: the caller writes the batch itself
@@ -629,18 +635,7 @@ mod tests {
     /// Lines from several threads: all written, each thread's in its order.
     #[test]
     fn every_threads_lines_are_written_in_their_order() {
-        let written = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&written);
-        let batch = Arc::new(Batch::new(Box::new(move |bytes| {
-            sink.lock().unwrap().extend_from_slice(bytes)
-        })));
-        let flush = Flush {
-            batch: Arc::clone(&batch),
-            writer: Some(std::thread::spawn({
-                let batch = Arc::clone(&batch);
-                move || batch.run()
-            })),
-        };
+        let (written, batch, flush) = capturing_batch();
         std::thread::scope(|scope| {
             for thread in 0..4 {
                 let batch = &batch;
