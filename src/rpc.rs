@@ -16,8 +16,8 @@ use crate::app::App;
 use crate::auth;
 use crate::error::{ApiError, ErrorCode};
 use crate::faults::Call;
-use crate::journal::{self, Entry, SignatureReport};
-use crate::protocol::{Format, RpcRequest, Scheme, encode, parse};
+use crate::journal::{self, Facts, Record, SignatureReport};
+use crate::protocol::{Format, Params, RpcRequest, Scheme, encode, parse};
 use crate::store::{Identity, Principal, World};
 use crate::telemetry;
 use axum::extract::Request;
@@ -39,8 +39,8 @@ struct Exchange {
     access_key_id: Option<String>,
     account_id: Option<String>,
     principal: Option<Cow<'static, str>>,
-    params: journal::Params,
-    unread: Vec<String>,
+    /// The decoded parameters, with which ones were read.
+    params: Option<Params>,
     signature: SignatureReport,
     fault_id: Option<String>,
     state_seq: Option<u64>,
@@ -71,8 +71,7 @@ pub async fn handle(app: &App, request: Request) -> Response {
         access_key_id: None,
         account_id: None,
         principal: None,
-        params: journal::Params::default(),
-        unread: Vec::new(),
+        params: None,
         signature: SignatureReport {
             scheme: scheme.name(),
             verdict: "skipped",
@@ -95,7 +94,7 @@ pub async fn handle(app: &App, request: Request) -> Response {
         ),
     };
     let latency_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    let code = result.as_ref().err().map(|e| e.wire().to_owned());
+    let code = result.as_ref().err().map(ApiError::wire);
     let status = response.status().as_u16();
     telemetry::rpc(&telemetry::RpcLine {
         request_id: &request_id,
@@ -103,27 +102,30 @@ pub async fn handle(app: &App, request: Request) -> Response {
         account: exchange.account_id.as_deref().unwrap_or("-"),
         principal: exchange.principal.as_deref().unwrap_or("-"),
         status,
-        code: code.as_deref().unwrap_or("-"),
+        code: code.unwrap_or("-"),
         latency_us: latency_micros,
     });
-    app.journal.push(Entry {
-        request_id,
-        received_at,
-        method,
-        product: exchange.product.map(Product::name),
-        version: exchange.version,
-        action: exchange.action,
-        access_key_id: exchange.access_key_id,
-        account_id: exchange.account_id,
-        principal: exchange.principal,
-        params: exchange.params,
-        unread_params: exchange.unread,
-        signature: exchange.signature,
-        fault_id: exchange.fault_id,
-        state_seq: exchange.state_seq,
-        http_status: status,
+    app.journal.push(&Record {
+        facts: Facts {
+            received_at,
+            product: exchange.product.map(Product::name),
+            version: exchange.version,
+            action: exchange.action,
+            scheme: exchange.signature.scheme,
+            verdict: exchange.signature.verdict,
+            state_seq: exchange.state_seq,
+            http_status: status,
+            latency_micros,
+        },
+        request_id: &request_id,
+        method: method.as_str(),
+        access_key_id: exchange.access_key_id.as_deref(),
+        account_id: exchange.account_id.as_deref(),
+        principal: exchange.principal.as_deref(),
+        params: exchange.params.as_ref(),
+        string_to_sign: exchange.signature.string_to_sign.as_deref(),
+        fault_id: exchange.fault_id.as_deref(),
         code,
-        latency_micros,
     });
     response
 }
@@ -166,19 +168,13 @@ async fn pipeline(
     request.params.mark_read(auth::PROTOCOL_PARAMS);
 
     let result = decoded(app, &request, exchange).await;
-    exchange.unread = request
-        .params
-        .unread()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
     if let (Some(token), Some(string_to_sign)) = (
         request.params.peek("SecurityToken"),
         exchange.signature.string_to_sign.as_mut(),
     ) {
         *string_to_sign = journal::without_token(string_to_sign, token);
     }
-    exchange.params = journal::Params::redacted(request.params.into_pairs());
+    exchange.params = Some(request.params);
     result
 }
 

@@ -187,19 +187,23 @@ impl Params {
         }
     }
 
-    /// The names nothing read, sorted.
-    pub fn unread(&self) -> Vec<&str> {
+    /// Every pair, sorted by name, with whether anything read it (for the journal).
+    pub fn each(&self) -> impl Iterator<Item = (&str, &str, bool)> {
         self.entries
             .iter()
             .zip(&self.read)
-            .filter(|(_, read)| !read.load(Ordering::Relaxed))
-            .map(|((name, _), _)| name.as_str())
-            .collect()
+            .map(|((name, value), read)| {
+                (name.as_str(), value.as_str(), read.load(Ordering::Relaxed))
+            })
     }
 
-    /// The pairs, taken out (for the journal, once the request is done).
-    pub fn into_pairs(self) -> Vec<Pair> {
-        self.entries
+    /// The names nothing read, sorted.
+    #[cfg(test)]
+    fn unread(&self) -> Vec<&str> {
+        self.each()
+            .filter(|(_, _, read)| !read)
+            .map(|(name, _, _)| name)
+            .collect()
     }
 
     /// Every pair, sorted by name (for canonicalization and the journal); marks nothing.
