@@ -152,16 +152,19 @@ async fn pipeline(
 
     // 2. Size and encoding.
     parse::check_headers(&parts.headers)?;
-    let empty = axum::body::HttpBody::is_end_stream(&body);
-    let timeout = app.settings.request_timeout;
-    let read = parse::read_body(&parts.headers, body, app.settings.body_limit);
-    // Most calls carry no body (V3 sends its parameters in the query): no timer for those.
-    let body = if empty {
-        read.await?
+    // Most calls carry no body (V3 sends its parameters in the query): nothing to read, no
+    // timer. The read of a body is boxed, so that its state is not part of every request's
+    // (a request's whole state is moved to the heap when it starts).
+    let body = if axum::body::HttpBody::is_end_stream(&body) {
+        axum::body::Bytes::new()
     } else {
-        tokio::time::timeout(timeout, read).await.map_err(|_| {
-            ApiError::with(ErrorCode::RequestTimeout, &timeout.as_secs().to_string())
-        })??
+        let timeout = app.settings.request_timeout;
+        let read = parse::read_body(&parts.headers, body, app.settings.body_limit);
+        Box::pin(tokio::time::timeout(timeout, read))
+            .await
+            .map_err(|_| {
+                ApiError::with(ErrorCode::RequestTimeout, &timeout.as_secs().to_string())
+            })??
     };
     let request = parse::decode(parts.method, parts.headers, parts.uri.query(), body)?;
     exchange.format = request.format;
@@ -250,7 +253,7 @@ async fn as_caller(
     if let Some(firing) = firing {
         exchange.fault_id = Some(firing.fault_id);
         if !firing.latency.is_zero() {
-            tokio::time::sleep(firing.latency).await;
+            Box::pin(tokio::time::sleep(firing.latency)).await;
         }
         if let Some(error) = firing.error {
             return Err(error);
@@ -268,7 +271,7 @@ async fn as_caller(
     let output = actions::run(action, &context, &request.params);
     exchange.state_seq = context.seq.get();
     if app.store.mutations() != before {
-        app.store.persist().await?;
+        Box::pin(app.store.persist()).await?;
     }
     Ok((action, output?))
 }
