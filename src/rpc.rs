@@ -24,7 +24,7 @@ use axum::extract::Request;
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::Response;
-use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What the pipeline learned about a request, for its answer, its log line and the journal.
@@ -37,8 +37,8 @@ struct Exchange {
     version: Option<&'static str>,
     action: Option<Action>,
     access_key_id: Option<String>,
-    account_id: Option<String>,
-    principal: Option<Cow<'static, str>>,
+    /// Who called, once authenticated.
+    caller: Option<Arc<Identity>>,
     /// The decoded parameters, with which ones were read.
     params: Option<Params>,
     signature: SignatureReport,
@@ -47,6 +47,20 @@ struct Exchange {
 }
 
 impl Exchange {
+    fn account_id(&self) -> Option<&str> {
+        self.caller
+            .as_ref()
+            .map(|caller| caller.account_id.as_str())
+    }
+
+    /// `root`, or the RAM user's name.
+    fn principal(&self) -> Option<&str> {
+        self.caller.as_ref().map(|caller| match &caller.principal {
+            Principal::Root => "root",
+            Principal::RamUser { name, .. } => name,
+        })
+    }
+
     fn kms_region<'a>(&'a self, app: &'a App) -> &'a str {
         self.kms_region
             .as_deref()
@@ -69,8 +83,7 @@ pub async fn handle(app: &App, request: Request) -> Response {
         version: None,
         action: None,
         access_key_id: None,
-        account_id: None,
-        principal: None,
+        caller: None,
         params: None,
         signature: SignatureReport {
             scheme: scheme.name(),
@@ -99,8 +112,8 @@ pub async fn handle(app: &App, request: Request) -> Response {
     telemetry::rpc(&telemetry::RpcLine {
         request_id: &request_id,
         action: exchange.action.map_or("-", Action::wire_name),
-        account: exchange.account_id.as_deref().unwrap_or("-"),
-        principal: exchange.principal.as_deref().unwrap_or("-"),
+        account: exchange.account_id().unwrap_or("-"),
+        principal: exchange.principal().unwrap_or("-"),
         status,
         code: code.unwrap_or("-"),
         latency_us: latency_micros,
@@ -120,8 +133,8 @@ pub async fn handle(app: &App, request: Request) -> Response {
         request_id: &request_id,
         method: method.as_str(),
         access_key_id: exchange.access_key_id.as_deref(),
-        account_id: exchange.account_id.as_deref(),
-        principal: exchange.principal.as_deref(),
+        account_id: exchange.account_id(),
+        principal: exchange.principal(),
         params: exchange.params.as_ref(),
         string_to_sign: exchange.signature.string_to_sign.as_deref(),
         fault_id: exchange.fault_id.as_deref(),
@@ -207,17 +220,8 @@ async fn decoded(
         &mut exchange.signature,
     )?;
     let result = as_caller(app, request, exchange, &world, &caller, action).await;
-    // The caller's names go to the journal and the log line: moved, not copied.
-    let Identity {
-        account_id,
-        principal,
-        ..
-    } = caller;
-    exchange.account_id = Some(account_id.0);
-    exchange.principal = Some(match principal {
-        Principal::Root => Cow::Borrowed("root"),
-        Principal::RamUser { name, .. } => Cow::Owned(name),
-    });
+    // The caller's names go to the journal and the log line.
+    exchange.caller = Some(caller);
     result
 }
 

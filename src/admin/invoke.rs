@@ -216,7 +216,7 @@ fn credentials(
         }
     };
     Ok(Credentials {
-        security_token: stored.and_then(|i| i.sts).map(|(token, _)| token),
+        security_token: stored.and_then(|i| i.sts.clone()).map(|(token, _)| token),
         access_key_id,
         access_key_secret,
     })

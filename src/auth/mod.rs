@@ -19,10 +19,11 @@ use crate::protocol::parse::names;
 use crate::protocol::signature::{split_once_ascii, v3, v4};
 use crate::protocol::{RpcRequest, Scheme};
 use crate::store::model::{AccessKeyStatus, Policy};
-use crate::store::{Identity, Principal, World};
+use crate::store::{Identity, Principal, WorldRef};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use clap::ValueEnum;
+use std::sync::Arc;
 use std::time::Instant;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -109,17 +110,17 @@ fn authorization(request: &RpcRequest) -> Option<v3::Authorization<'_>> {
 /// Step 4 of the pipeline: the calling identity, checked as `mode` says.
 pub fn authenticate(
     mode: AuthMode,
-    world: &World,
+    world: &WorldRef,
     nonces: &NonceCache,
     request: &RpcRequest,
     report: &mut SignatureReport,
-) -> Result<Identity, ApiError> {
+) -> Result<Arc<Identity>, ApiError> {
     report.scheme = request.scheme.name();
     report.verdict = "skipped";
     if mode == AuthMode::Off {
         return presented_access_key_id(request)
             .and_then(|id| world.identity(&id))
-            .or_else(|| world.default_identity())
+            .or_else(|| world.default_identity().map(Arc::new))
             .ok_or_else(|| ApiError::new(ErrorCode::InvalidAccessKeyIdNotFound));
     }
     let strict = mode == AuthMode::Strict;

@@ -191,7 +191,7 @@ impl Store {
                 ));
             }
         };
-        let _serial = lock(&self.control);
+        let _serial = self.serial();
         let world = self.world();
         if body.get("accountId").is_none() {
             let id = loop {
@@ -249,7 +249,7 @@ impl Store {
             }
         }
         let account: Account = typed("account", body)?;
-        let _serial = lock(&self.control);
+        let _serial = self.serial();
         let world = self.world();
         world.check_account(&account)?;
         let created = world.slot(&account.account_id).is_none();
@@ -308,7 +308,7 @@ impl Store {
         account_id: &str,
         edit: impl FnOnce(&mut Value) -> Result<(), ControlError>,
     ) -> Result<Account, ControlError> {
-        let _serial = lock(&self.control);
+        let _serial = self.serial();
         let world = self.world();
         let id = AccountId(account_id.to_owned());
         let slot = world
@@ -329,7 +329,7 @@ impl Store {
 
     /// Deletes the account and its credentials.
     pub fn delete_account(&self, account_id: &str) -> Result<Account, ControlError> {
-        let _serial = lock(&self.control);
+        let _serial = self.serial();
         self.world()
             .remove_account(&AccountId(account_id.to_owned()))
             .ok_or_else(|| ControlError::NotFound(format!("no account {account_id}")))
@@ -338,7 +338,7 @@ impl Store {
     /// Merges `patch` into a region of the catalogue.
     pub fn patch_region(&self, region_id: &str, patch: &Value) -> Result<Region, ControlError> {
         require_object("region", patch)?;
-        let _serial = lock(&self.control);
+        let _serial = self.serial();
         let world = self.world();
         let mut regions = world.regions.clone();
         let index = *world

@@ -51,6 +51,24 @@ pub struct Store {
     mutations: Arc<AtomicU64>,
 }
 
+/// An admin change in progress (`Store::serial`).
+struct Serial<'a> {
+    store: &'a Store,
+    _guard: std::sync::MutexGuard<'a, ()>,
+}
+
+impl Drop for Serial<'_> {
+    fn drop(&mut self) {
+        // Still under the lock, after the change and before its answer.
+        self.store
+            .current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .identities
+            .fetch_add(1, Ordering::Release);
+    }
+}
+
 /// The JSON text of a state document: borrowed for the built-in fixture.
 pub type BootText = std::borrow::Cow<'static, [u8]>;
 
@@ -59,14 +77,72 @@ pub type BootText = std::borrow::Cow<'static, [u8]>;
 #[derive(Clone)]
 pub struct WorldRef(Arc<Held>);
 
-/// A thread's hold on a world: the count `WorldRef` clones change.
-struct Held(Arc<World>);
+/// A thread's hold on a world: the count `WorldRef` clones change, and the identities the
+/// thread found in it last.
+struct Held {
+    world: Arc<World>,
+    recent: Mutex<Recent>,
+}
 
 impl std::ops::Deref for WorldRef {
     type Target = World;
 
     fn deref(&self) -> &World {
-        &self.0.0
+        &self.0.world
+    }
+}
+
+impl WorldRef {
+    /// As [`World::identity`], shared: a thread remembers the last few identities it found,
+    /// so that calls with one AccessKey do not each look it up in the maps all threads read,
+    /// lock its account a second time and copy its names and secret. A remembered identity is
+    /// used only while no admin change was made since it was found (`World::identities`).
+    pub fn identity(&self, access_key_id: &str) -> Option<Arc<Identity>> {
+        // Read before the lookup: a change in between makes the entry stale at once.
+        let epoch = self.identities.load(Ordering::Acquire);
+        let mut recent = lock(&self.0.recent);
+        if let Some(identity) = recent.find(access_key_id, epoch) {
+            return Some(identity);
+        }
+        let identity = Arc::new(self.0.world.identity(access_key_id)?);
+        recent.remember(access_key_id, epoch, &identity);
+        Some(identity)
+    }
+}
+
+/// The identities a thread found last: a few, replaced in turn.
+#[derive(Default)]
+struct Recent {
+    entries: [Option<Remembered>; 4],
+    next: usize,
+}
+
+/// An AccessKeyId, the identity count it was found at (`World::identities`), and its identity.
+type Remembered = (Box<str>, u64, Arc<Identity>);
+
+impl Recent {
+    fn find(&self, access_key_id: &str, epoch: u64) -> Option<Arc<Identity>> {
+        self.entries
+            .iter()
+            .flatten()
+            .find_map(|(id, found_at, identity)| {
+                (*found_at == epoch && **id == *access_key_id).then(|| Arc::clone(identity))
+            })
+    }
+
+    fn remember(&mut self, access_key_id: &str, epoch: u64, identity: &Arc<Identity>) {
+        let entry = (Box::from(access_key_id), epoch, Arc::clone(identity));
+        match self.entries.iter_mut().find(|entry| {
+            entry
+                .as_ref()
+                .is_some_and(|(id, ..)| **id == *access_key_id)
+        }) {
+            Some(same) => *same = Some(entry),
+            None => {
+                self.entries[self.next] = Some(entry);
+                self.next = (self.next + 1) % self.entries.len();
+            }
+        }
     }
 }
 
@@ -77,6 +153,10 @@ pub struct World {
     accounts: DashMap<AccountId, Arc<AccountSlot>>,
     /// Which account each AccessKeyId (root, RAM user or STS) belongs to.
     credentials: DashMap<AccessKeyId, AccountId>,
+    /// Counts admin changes made in place (`Store::serial`), which may change who can call and
+    /// how: an identity found before the last one is not used again (`WorldRef::identity`).
+    /// Actions never change identities.
+    identities: AtomicU64,
     /// The next position for an added account.
     next_ordinal: AtomicUsize,
     ids: Arc<Ids>,
@@ -130,7 +210,10 @@ impl Store {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone();
-        let world = WorldRef(Arc::new(Held(current)));
+        let world = WorldRef(Arc::new(Held {
+            world: current,
+            recent: Mutex::default(),
+        }));
         *handle = Some((generation, world.clone()));
         world
     }
@@ -147,9 +230,18 @@ impl Store {
         }
     }
 
+    /// Takes the lock that serializes admin changes. When the change ends, the current world's
+    /// identity count moves on: each thread finds identities afresh (`WorldRef::identity`).
+    fn serial(&self) -> Serial<'_> {
+        Serial {
+            store: self,
+            _guard: lock(&self.control),
+        }
+    }
+
     /// Replaces the whole state with a validated document.
     pub fn replace(&self, document: StateDocument) {
-        let _serial = lock(&self.control);
+        let _serial = self.serial();
         self.swap(World::build(
             document,
             self.ids.clone(),
@@ -192,6 +284,7 @@ impl World {
             regions: document.regions,
             accounts: DashMap::with_capacity(document.accounts.len()),
             credentials: DashMap::new(),
+            identities: AtomicU64::new(0),
             next_ordinal: AtomicUsize::new(0),
             ids,
             mutations,
@@ -209,6 +302,7 @@ impl World {
             regions,
             accounts: self.accounts.clone(),
             credentials: self.credentials.clone(),
+            identities: AtomicU64::new(0),
             next_ordinal: AtomicUsize::new(self.next_ordinal.load(Ordering::Acquire)),
             ids: self.ids.clone(),
             mutations: self.mutations.clone(),
@@ -336,4 +430,61 @@ fn index_regions(regions: &[Region]) -> HashMap<RegionId, usize> {
         .enumerate()
         .map(|(i, region)| (region.region_id.clone(), i))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "LTAI5tDemoEncryptionOn";
+    const ACCOUNT: &str = "1000000000000107";
+
+    fn store() -> Store {
+        let text = crate::DEFAULT_FIXTURE.as_bytes();
+        let boot = parse_document(text).expect("the default fixture");
+        Store::with_text(boot, text.into(), Arc::new(Ids::default()), None)
+    }
+
+    /// A thread finds an identity once and uses it again, until an admin change, which may
+    /// have changed it: then it finds it afresh, and not at all once it is gone.
+    #[test]
+    fn remembered_identities_last_until_an_admin_change() {
+        let store = store();
+        let first = store.world().identity(KEY).expect("a known key");
+        let again = store.world().identity(KEY).expect("a known key");
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "found again instead of remembered"
+        );
+        assert_eq!(first.secret, "DemoSecretEncryptionOn");
+        assert!(store.world().identity("LTAI5tNoSuchKey").is_none());
+
+        // An admin change to the account: the secret and status the caller is checked with.
+        let patch = serde_json::json!({ "accessKeys": [{
+            "accessKeyId": KEY, "accessKeySecret": "Changed", "status": "Inactive"
+        }]});
+        store.patch_account(ACCOUNT, &patch).expect("patched");
+        let changed = store.world().identity(KEY).expect("still known");
+        assert_eq!(changed.secret, "Changed");
+        assert_eq!(changed.status, model::AccessKeyStatus::Inactive);
+
+        // Another account's change also makes the thread look again (it cannot tell).
+        let before = store.world().identity(KEY).expect("known");
+        store
+            .patch_account(
+                "1000000000000101",
+                &serde_json::json!({ "displayName": "x" }),
+            )
+            .expect("patched");
+        let after = store.world().identity(KEY).expect("known");
+        assert!(!Arc::ptr_eq(&before, &after));
+        assert_eq!(*before, *after);
+
+        // A handle taken before a change does not use what it remembered either.
+        let held = store.world();
+        held.identity(KEY).expect("known");
+        store.delete_account(ACCOUNT).expect("deleted");
+        assert!(held.identity(KEY).is_none());
+        assert!(store.world().identity(KEY).is_none());
+    }
 }
