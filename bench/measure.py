@@ -105,14 +105,19 @@ def big_fixture(path, accounts=10_000, keys_per_account=10):
         json.dump(document, f)
 
 
-# The default-fixture Modify point the large fixture and the journal are compared with.
+# The default-fixture Modify points the large fixture and the journal are compared with: one
+# before, between and after them.
 REFERENCE = "emulator Modify c16 (reference for the rows around it)"
+REFERENCE_2 = "emulator Modify c16 (reference, between)"
+REFERENCE_3 = "emulator Modify c16 (reference, after)"
 
 
 def main():
     options = argparse.ArgumentParser()
     options.add_argument("--duration", type=int, default=5)
     options.add_argument("--reps", type=int, default=3)
+    options.add_argument("--with-moto", action="store_true",
+                         help="also measure moto's server on EC2 ModifyEbsDefaultKmsKeyId (installed into bench/.moto-venv)")
     options = options.parse_args()
 
     modify_lua, modify_text = lua("ModifyDiskDefaultKMSKeyId", ["RegionId=cn-hangzhou", f"KMSKeyId={KEY}"])
@@ -129,6 +134,13 @@ def main():
         "emulator": Server("emulator", emulator(), signed_probe),
     }
 
+    if options.with_moto:
+        import moto
+        servers["moto"] = Server("moto", moto.moto_argv(moto.ensure_moto(ROOT)), moto.probe())
+        fd, moto_lua = tempfile.mkstemp(suffix=".lua")
+        with os.fdopen(fd, "w") as f:
+            f.write(moto.wrk_script())
+
     results = {}
     def point(label, server, connections, script=None, path="/"):
         server_started = server.start()
@@ -143,24 +155,31 @@ def main():
     for rep in range(options.reps):
         for connections in (1, 16, 64):
             # The baseline gets the very request the emulator gets (it reads the query and
-            # ignores the signature headers): same bytes on the wire, same work for wrk.
+            # ignores the signature headers): same bytes on the wire, same work for wrk. It
+            # runs before and after the emulator's points, which are compared with both.
             point(f"baseline c{connections}", servers["baseline"], connections, modify_lua)
             point(f"emulator Modify c{connections}", servers["emulator"], connections, modify_lua)
             point(f"emulator Describe c{connections}", servers["emulator"], connections, describe_lua)
+            point(f"baseline c{connections} (after)", servers["baseline"], connections, modify_lua)
         # For reference: the baseline on a plain two-parameter GET, which costs wrk less.
         point("baseline c16, plain GET", servers["baseline"], 16, path=baseline_query)
-        # The large fixture and the journal's cost are each measured next to a default point
-        # of their own, so that drift across the repetition does not enter their ratios.
+        # The large fixture and the journal's cost are each measured between two default
+        # points, so that drift within the repetition does not enter their ratios.
+        point(REFERENCE, servers["emulator"], 16, modify_lua)
         big_server = Server("big", emulator("--fixtures", big), signed_probe)
         point("emulator Modify c16, 10k accounts / 100k keys", big_server, 16, modify_lua)
-        point(REFERENCE, servers["emulator"], 16, modify_lua)
+        point(REFERENCE_2, servers["emulator"], 16, modify_lua)
         quiet = Server("nojournal", emulator("--journal-capacity", "0"), signed_probe)
         point("emulator Modify c16, journal off", quiet, 16, modify_lua)
+        point(REFERENCE_3, servers["emulator"], 16, modify_lua)
+        if options.with_moto:
+            for connections in (1, 16, 64):
+                point(f"moto ModifyEbsDefaultKmsKeyId c{connections}", servers["moto"], connections, moto_lua)
         print(f"bench: repetition {rep + 1} done", file=sys.stderr)
 
     starts = {}
     idle = {}
-    for name in ("baseline", "emulator"):
+    for name in servers:
         times = []
         for _ in range(7):
             times.append(servers[name].start())
@@ -173,40 +192,47 @@ def main():
     time.sleep(0.5)
     big_rss = rss_kib(big_server.process.pid)
     big_server.stop()
-    for temporary in (big, modify_lua, describe_lua):
+    for temporary in (big, modify_lua, describe_lua) + ((moto_lua,) if options.with_moto else ()):
         os.unlink(temporary)
 
     def median(label, i):
         return statistics.median(r[i] for r in results[label])
 
-    def paired(label, reference=None):
-        """The point's req/s over the reference's (by default the baseline at the same
-        connections) in the same repetition, one ratio per repetition: both were measured
-        minutes apart at most, so a machine that slows down between repetitions slows both."""
+    def paired(label, before=None, after=None):
+        """The point's req/s over its references' in the same repetition, one ratio per
+        repetition. The references (by default the baseline at the same connections) ran
+        just before and just after it; their geometric mean is what the point is compared
+        with, so a machine that speeds up or slows down steadily through those minutes moves
+        both sides alike."""
         connections = re.search(r"c(\d+)", label).group(1)
-        reference = reference or f"baseline c{connections}"
-        return [r[0] / b[0] for r, b in zip(results[label], results[reference])]
+        before = before or f"baseline c{connections}"
+        after = after or f"baseline c{connections} (after)"
+        return [r[0] / (b[0] * a[0]) ** 0.5
+                for r, b, a in zip(results[label], results[before], results[after])]
 
     lines = ["| point | req/s | p50 ms | p99 ms | RSS after (MiB) | vs baseline req/s | per repetition |",
              "|---|---|---|---|---|---|---|"]
+    def ratio(x):
+        return f"{x:.2f}" if x >= 0.1 else f"{x:.4f}"
+
     for label in results:
         ratios = paired(label)
         lines.append(f"| {label} | {median(label, 0):,.0f} | {median(label, 1):.2f} | {median(label, 2):.2f} | "
-                     f"{median(label, 3) / 1024:.1f} | {statistics.median(ratios):.2f}× | "
-                     f"{' '.join(f'{r:.2f}' for r in ratios)} |")
+                     f"{median(label, 3) / 1024:.1f} | {ratio(statistics.median(ratios))}× | "
+                     f"{' '.join(ratio(r) for r in ratios)} |")
     lines += ["", "req/s, latencies and RSS: medians over the repetitions. \"vs baseline\": the median of the "
-              "per-repetition ratios listed after it, each to the baseline point at the same connections in "
-              "the same repetition (signed Modify at 16 connections runs right after its baseline point)."]
+              "per-repetition ratios listed after it, each to the geometric mean of the two baseline points at "
+              "the same connections that ran just before and just after the emulator's in the same repetition."]
     lines += ["", "| start to first success (median of 7) | idle RSS (MiB) |", "|---|---|"]
-    for name in ("baseline", "emulator"):
+    for name in servers:
         lines.append(f"| {name}: {starts[name]:.1f} ms | {statistics.median(idle[name]) / 1024:.1f} |")
     lines.append(f"| emulator with 10k accounts / 100k keys: {big_start:.0f} ms | {big_rss / 1024:.1f} |")
 
     default16 = median("emulator Modify c16", 0)
     modify16 = statistics.median(paired("emulator Modify c16"))
-    # Against the default-fixture Modify point measured between them, in the same repetition.
-    big16 = statistics.median(paired("emulator Modify c16, 10k accounts / 100k keys", REFERENCE))
-    journal16 = statistics.median(paired(REFERENCE, "emulator Modify c16, journal off"))
+    # Against the default-fixture Modify points measured around them, in the same repetition.
+    big16 = statistics.median(paired("emulator Modify c16, 10k accounts / 100k keys", REFERENCE, REFERENCE_2))
+    journal16 = 1 / statistics.median(paired("emulator Modify c16, journal off", REFERENCE_2, REFERENCE_3))
     checks = [
         ("signed Modify at 16 connections ≥ 0.7× baseline req/s", modify16 >= 0.7, f"{modify16:.2f}×"),
         ("p99 ≤ 2× baseline's", median("emulator Modify c16", 2) <= 2 * median("baseline c16", 2),
@@ -221,6 +247,9 @@ def main():
     lines += ["", f"For reference, signed Modify at 16 connections is {default16 / plain16:.2f}× the baseline "
               f"answering a plain GET ({plain16:,.0f} req/s): a smaller request, so less work for wrk on "
               "the same two cores."]
+    if options.with_moto:
+        lines += ["", f"moto {moto.VERSION} (Werkzeug's server) closes the connection after every answer, so wrk "
+                  "connects anew for each of its requests; its RSS is the Python process's."]
     lines += ["", "| target | met | measured |", "|---|---|---|"]
     lines += [f"| {name} | {'yes' if ok else 'NO'} | {value} |" for name, ok, value in checks]
     report = "\n".join(lines)
