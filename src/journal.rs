@@ -217,11 +217,16 @@ impl<'a> Unpack<'a> {
         n
     }
 
-    fn text(&mut self) -> Option<String> {
+    /// The next string, in place (it was written from a `&str`, so it is UTF-8).
+    fn str(&mut self) -> Option<&'a str> {
         let length = self.number().checked_sub(1)?;
         let (text, rest) = self.0.split_at(length.min(self.0.len()));
         self.0 = rest;
-        Some(String::from_utf8_lossy(text).into_owned())
+        Some(std::str::from_utf8(text).unwrap_or_default())
+    }
+
+    fn text(&mut self) -> Option<String> {
+        self.str().map(str::to_owned)
     }
 }
 
@@ -237,6 +242,17 @@ impl Packed {
             facts: record.facts,
             text: text.into_boxed_slice(),
         }
+    }
+
+    /// The AccessKeyId and error code, read in place: a query filters on them before it
+    /// unpacks what it answers.
+    fn key_and_code(&self) -> (Option<&str>, Option<&str>) {
+        let mut text = Unpack(&self.text);
+        let mut strings = [None; 8];
+        for string in &mut strings {
+            *string = text.str();
+        }
+        (strings[2], strings[7])
     }
 
     fn unpack(&self) -> Entry {
@@ -381,25 +397,31 @@ impl Journal {
             })
             .collect();
         packed.sort_unstable_by_key(|entry| entry.number);
-        let matching: Vec<Entry> = packed
+        let matching: Vec<&Packed> = packed
             .into_iter()
-            .map(Packed::unpack)
-            .filter(|e| {
-                query
+            .filter(|entry| {
+                let (access_key_id, code) = entry.key_and_code();
+                let key_matches = query
                     .access_key_id
-                    .as_ref()
-                    .is_none_or(|k| e.access_key_id.as_ref() == Some(k))
-            })
-            .filter(|e| match query.code.as_deref() {
-                None => true,
-                Some("ok") => e.code.is_none(),
-                Some(code) => e.code.as_deref() == Some(code),
+                    .as_deref()
+                    .is_none_or(|k| access_key_id == Some(k));
+                let code_matches = match query.code.as_deref() {
+                    None => true,
+                    Some("ok") => code.is_none(),
+                    Some(wanted) => code == Some(wanted),
+                };
+                key_matches && code_matches
             })
             .collect();
+        // Only what is answered is unpacked.
         let skip = query
             .limit
             .map_or(0, |limit| matching.len().saturating_sub(limit));
-        matching.into_iter().skip(skip).collect()
+        matching
+            .into_iter()
+            .skip(skip)
+            .map(Packed::unpack)
+            .collect()
     }
 
     pub fn clear(&self) {
@@ -607,5 +629,16 @@ mod tests {
             }),
             ["next"]
         );
+        let code = Some("SignatureDoesNotMatch".to_owned());
+        let query = Query {
+            code,
+            ..Query::default()
+        };
+        assert_eq!(only(query), ["0F1E2D3C-ABCD"]);
+        let query = Query {
+            limit: Some(1),
+            ..Query::default()
+        };
+        assert_eq!(only(query), ["next"]);
     }
 }
