@@ -217,12 +217,18 @@ impl<'a> Unpack<'a> {
         n
     }
 
-    /// The next string, in place (it was written from a `&str`, so it is UTF-8).
-    fn str(&mut self) -> Option<&'a str> {
+    /// The next string's bytes, in place.
+    fn bytes(&mut self) -> Option<&'a [u8]> {
         let length = self.number().checked_sub(1)?;
         let (text, rest) = self.0.split_at(length.min(self.0.len()));
         self.0 = rest;
-        Some(std::str::from_utf8(text).unwrap_or_default())
+        Some(text)
+    }
+
+    /// The next string, in place (it was written from a `&str`, so it is UTF-8).
+    fn str(&mut self) -> Option<&'a str> {
+        self.bytes()
+            .map(|text| std::str::from_utf8(text).unwrap_or_default())
     }
 
     fn text(&mut self) -> Option<String> {
@@ -244,13 +250,13 @@ impl Packed {
         }
     }
 
-    /// The AccessKeyId and error code, read in place: a query filters on them before it
-    /// unpacks what it answers.
-    fn key_and_code(&self) -> (Option<&str>, Option<&str>) {
+    /// The AccessKeyId and error code (the 3rd and 8th strings), read in place: a query
+    /// filters on them before it unpacks what it answers.
+    fn key_and_code(&self) -> (Option<&[u8]>, Option<&[u8]>) {
         let mut text = Unpack(&self.text);
         let mut strings = [None; 8];
         for string in &mut strings {
-            *string = text.str();
+            *string = text.bytes();
         }
         (strings[2], strings[7])
     }
@@ -397,22 +403,22 @@ impl Journal {
             })
             .collect();
         packed.sort_unstable_by_key(|entry| entry.number);
-        let matching: Vec<&Packed> = packed
-            .into_iter()
-            .filter(|entry| {
+        if query.access_key_id.is_some() || query.code.is_some() {
+            packed.retain(|entry| {
                 let (access_key_id, code) = entry.key_and_code();
                 let key_matches = query
                     .access_key_id
                     .as_deref()
-                    .is_none_or(|k| access_key_id == Some(k));
+                    .is_none_or(|k| access_key_id == Some(k.as_bytes()));
                 let code_matches = match query.code.as_deref() {
                     None => true,
                     Some("ok") => code.is_none(),
-                    Some(wanted) => code == Some(wanted),
+                    Some(wanted) => code == Some(wanted.as_bytes()),
                 };
                 key_matches && code_matches
-            })
-            .collect();
+            });
+        }
+        let matching = packed;
         // Only what is answered is unpacked.
         let skip = query
             .limit
