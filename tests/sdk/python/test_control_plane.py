@@ -358,6 +358,39 @@ def test_key_disabled_through_the_admin_api_is_refused_by_ecs(sdk, emulator):
     assert ecs("DescribeDiskDefaultKMSKeyId", **R)["KMSKeyId"] == key
 
 
+def test_an_access_key_changed_through_the_admin_api_counts_from_the_next_call(sdk, emulator):
+    """The server's threads remember the identities they authenticated (README "Configuration"):
+    an admin change to an AccessKey — disabled, then enabled under a new secret — decides the
+    very next call, whichever thread answers it, after calls that had it remembered."""
+    acct = new_account(emulator)
+    ak, account_id = acct["accessKeyId"], acct["accountId"]
+    regions = {"AcceptLanguage": "en-US"}
+    ecs = Recorder(sdk, ak)
+    for _ in range(4):
+        ecs("DescribeRegions", **regions)
+
+    def set_key(**fields):
+        key = {"accessKeyId": ak, "accessKeySecret": acct["accessKeySecret"], **fields}
+        status, body = emulator.admin("PATCH", f"/_emulator/accounts/{account_id}",
+                                      {"accessKeys": [key]})
+        assert status == 200, body
+
+    set_key(status="Inactive")
+    for _ in range(2):
+        err = expect_error(sdk, "DescribeRegions", regions, ak)
+        assert (err.code, err.status, err.message) == (
+            "Forbidden.AccessKeyDisabled", 403, "The AccessKey is disabled."), err
+
+    set_key(status="Active", accessKeySecret="RekeyedSecret0123456789abcdef")
+    err = expect_error(sdk, "DescribeRegions", regions, ak)  # still signing with the old secret
+    wrong_secret = "InvalidAccessKeySecret" if sdk.name == "py-core" else "SignatureDoesNotMatch"
+    assert (err.code, err.status) == (wrong_secret, 400), err
+    CREDS[f"{ak}-rekeyed"] = (ak, "RekeyedSecret0123456789abcdef")
+    rekeyed = Recorder(sdk, f"{ak}-rekeyed")
+    for _ in range(2):
+        rekeyed("DescribeRegions", **regions)
+
+
 # --------------------------------------------------------------------------- the README example
 def test_the_testing_example_passes_against_this_emulator(emulator):
     example = REPO_ROOT / "examples" / "testing" / "test_with_ecs_emulator.py"
