@@ -15,7 +15,7 @@ use std::time::SystemTime;
 const REDACTED: &[&str] = &["Signature", "SecurityToken"];
 
 /// A request as the pipeline hands it to the journal: borrowed, and packed on push.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Record<'a> {
     pub facts: Facts,
     pub request_id: &'a str,
