@@ -23,27 +23,24 @@ pub mod names {
 /// How a request is signed, which decides where its Version/Action live and its default format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
-    /// `Signature` parameter (HMAC-SHA1), or no signature at all.
+    /// `Signature` parameter (HMAC-SHA1), or no signature at all: no `Authorization` header.
     V2,
-    /// `Authorization: ACS3-HMAC-SHA256 …`.
+    /// `Authorization: ACS3-HMAC-SHA256 …`, or an `Authorization` header of no scheme we
+    /// know (`Bearer …`, `Basic …`, empty), which authentication then refuses as
+    /// `IncompleteSignature` (`wire.md` §2, failure 1). No SDK sends `Authorization` with a
+    /// V2 request, so such a header is a malformed ACS header, not a V2 request.
     V3,
     /// `Authorization: ACS4-HMAC-SHA256 …`.
     V4,
 }
 
 impl Scheme {
-    /// Recognised from the `Authorization` header; anything else is the parameter scheme.
+    /// Recognised from the `Authorization` header: none is V2, `ACS4-…` is V4, any other V3.
     pub fn of(headers: &HeaderMap) -> Self {
-        let authorization = headers
-            .get(header::AUTHORIZATION)
-            .map(|v| v.as_bytes())
-            .unwrap_or_default();
-        if authorization.starts_with(b"ACS3-HMAC-SHA256") {
-            Scheme::V3
-        } else if authorization.starts_with(b"ACS4-HMAC-SHA256") {
-            Scheme::V4
-        } else {
-            Scheme::V2
+        match headers.get(header::AUTHORIZATION) {
+            None => Scheme::V2,
+            Some(value) if value.as_bytes().starts_with(b"ACS4-HMAC-SHA256") => Scheme::V4,
+            Some(_) => Scheme::V3,
         }
     }
 

@@ -553,3 +553,48 @@ async fn v3_headers_are_verified_as_signed() {
         "The request signature does not conform to Alibaba Cloud standards.",
     );
 }
+
+/// An `Authorization` header that is there but is no well-formed ACS3/ACS4 header is
+/// `IncompleteSignature` (`wire.md` §2, failure 1), whether the action is named in headers (as
+/// V3 clients do) or in the query (as V2 clients do), and in the format the request asks for.
+#[tokio::test]
+async fn a_malformed_authorization_header_is_an_incomplete_signature() {
+    let harness = strict();
+    for authorization in [
+        "Bearer abc".to_owned(),
+        "Basic dXNlcjpwYXNz".to_owned(),
+        String::new(),
+        "ACS3-HMAC-SHA256".to_owned(),
+        "ACS4-HMAC-SHA256 ".to_owned(),
+        format!("ACS3-HMAC-SHA256 Credential={DEFAULT_AK},SignedHeaders=host"),
+        format!("ACS4-HMAC-SHA256 Credential={DEFAULT_AK},SignedHeaders=host,Signature=00"),
+        format!("ACS3-HMAC-SHA1 Credential={DEFAULT_AK},SignedHeaders=host,Signature=00"),
+    ] {
+        for (uri, in_headers) in [
+            ("/?RegionId=cn-hangzhou", true),
+            (
+                "/?Action=DescribeDiskEncryptionByDefaultStatus&Version=2014-05-26&RegionId=cn-hangzhou&Format=JSON&AccessKeyId=LTAI5tTestAccessKey01",
+                false,
+            ),
+        ] {
+            let mut request = Request::builder().method(Method::GET).uri(uri);
+            if in_headers {
+                request = request
+                    .header("x-acs-action", STATUS)
+                    .header("x-acs-version", "2014-05-26");
+            }
+            let request = request
+                .header("authorization", authorization.as_str())
+                .body(Body::empty())
+                .unwrap();
+            let answer = harness.send(request).await;
+            assert_error(
+                &answer,
+                400,
+                "IncompleteSignature",
+                "The request signature does not conform to Alibaba Cloud standards.",
+            );
+            assert_eq!(answer.content_type, "application/json;charset=utf-8");
+        }
+    }
+}
