@@ -136,6 +136,9 @@ pub struct AccountTx<'a> {
     ids: &'a Ids,
     /// Whether anything was (or may have been) written.
     changed: bool,
+    /// Keys this transaction created (the last ones of the account's list), which a failing
+    /// transaction takes back (`roll_back`).
+    created_keys: usize,
 }
 
 impl<'a> AccountTx<'a> {
@@ -145,11 +148,22 @@ impl<'a> AccountTx<'a> {
             world,
             ids,
             changed: false,
+            created_keys: 0,
         }
     }
 
     pub(super) fn changed(&self) -> bool {
         self.changed
+    }
+
+    /// Undoes a transaction that failed: a refused request changes nothing. Every action makes
+    /// its writes after its last check; the one write a check may need first is the region's
+    /// service key, created on first need (`service_key`), which goes again here.
+    pub(super) fn roll_back(&mut self) {
+        let kept = self.account.kms_keys.len() - self.created_keys;
+        self.account.kms_keys.truncate(kept);
+        self.created_keys = 0;
+        self.changed = false;
     }
 
     /// The account's facts (read-only).
@@ -287,6 +301,7 @@ impl<'a> AccountTx<'a> {
         };
         shape(&mut key);
         self.changed = true;
+        self.created_keys += 1;
         self.account.kms_keys.push(key);
         self.account.kms_keys.last().expect("just pushed")
     }

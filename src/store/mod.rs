@@ -375,7 +375,8 @@ impl World {
         Some(account::root_identity(&account))
     }
 
-    /// Runs `f` with exclusive access to one account: its checks and its write are atomic.
+    /// Runs `f` with exclusive access to one account: its checks and its write are atomic, and
+    /// a failing `f` leaves the account as it was (`AccountTx::roll_back`).
     /// Also answers the store's change count as of the end of `f`, read under the account's
     /// lock: a transaction that changed the account has a count of its own, and the counts of
     /// one account's changes follow the order they were applied in; one that changed nothing
@@ -416,6 +417,9 @@ impl World {
         let mut account = lock(&slot.account);
         let mut tx = AccountTx::new(&mut account, self, &self.ids);
         let result = f(&mut tx);
+        if result.is_err() {
+            tx.roll_back();
+        }
         let seq = match tx.changed() {
             true => self.mutations.fetch_add(1, Ordering::AcqRel) + 1,
             false => self.mutations.load(Ordering::Acquire),

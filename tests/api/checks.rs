@@ -103,8 +103,12 @@ fn account(facts: Value) -> Value {
 }
 
 /// Runs `action` with `params` (RegionId defaults to cn-hangzhou unless given) against an
-/// account with `facts`.
-async fn run(facts: Value, action: &str, params: &[(&str, &str)]) -> crate::support::Answer {
+/// account with `facts`, in a harness of its own.
+async fn run_in(
+    facts: Value,
+    action: &str,
+    params: &[(&str, &str)],
+) -> (Harness, crate::support::Answer) {
     let harness = Harness::with_account(account(facts));
     let mut all: Vec<(&str, &str)> = params.to_vec();
     if !params
@@ -114,13 +118,51 @@ async fn run(facts: Value, action: &str, params: &[(&str, &str)]) -> crate::supp
         all.push(("RegionId", "cn-hangzhou"));
     }
     all.retain(|(name, _)| *name != "-RegionId");
-    harness.ecs("AK1", action, &all).await
+    let answer = harness.ecs("AK1", action, &all).await;
+    (harness, answer)
 }
 
+async fn run(facts: Value, action: &str, params: &[(&str, &str)]) -> crate::support::Answer {
+    run_in(facts, action, params).await.1
+}
+
+/// The key ids KMS `ListKeys` answers in cn-hangzhou.
+async fn listed_keys(harness: &Harness) -> Vec<String> {
+    let answer = harness.kms("AK1", "ListKeys", &[("PageSize", "100")]).await;
+    assert_ok(&answer);
+    answer.json()["Keys"]["Key"]
+        .as_array()
+        .expect("a key list")
+        .iter()
+        .map(|key| key["KeyId"].as_str().expect("a key id").to_owned())
+        .collect()
+}
+
+/// The refused request changed nothing: the same state document, the same keys in KMS (no
+/// service key created on the way to the refusal).
 async fn expect(facts: Value, action: &str, params: &[(&str, &str)], expected: Expected) {
-    let answer = run(facts.clone(), action, params).await;
+    let untouched = Harness::with_account(account(facts.clone()));
+    let (harness, answer) = run_in(facts.clone(), action, params).await;
     let (status, code, message) = expected;
     assert_error(&answer, status, code, message);
+    let state = async |harness: &Harness| {
+        harness
+            .admin(axum::http::Method::GET, "/_emulator/state", None)
+            .await
+            .1
+    };
+    assert_eq!(
+        state(&harness).await,
+        state(&untouched).await,
+        "{action} {params:?} refused with {code} changed the state"
+    );
+    if facts.get("kmsServiceOpen") != Some(&Value::Bool(false)) {
+        assert_eq!(
+            listed_keys(&harness).await,
+            listed_keys(&untouched).await,
+            "{action} {params:?} refused with {code} changed the keys"
+        );
+    }
 }
 
 async fn expect_ok(facts: Value, action: &str, params: &[(&str, &str)]) {
