@@ -157,6 +157,13 @@ impl Action {
         name.starts_with("Describe") || (self.product() == Product::Kms && name.starts_with("List"))
     }
 
+    /// Callable by every authenticated caller, whatever its policies: ECS and KMS
+    /// `DescribeRegions` (`ecs-default-encryption.md`: "Any caller with a valid key may call it
+    /// (RAM users included)"; `wire.md` §3).
+    pub fn is_open_to_every_caller(self) -> bool {
+        matches!(self, Action::DescribeRegions | Action::KmsDescribeRegions)
+    }
+
     /// Callable only by an account's root identity (the API page of
     /// `ModifyDiskDefaultKMSKeyId`: "Only Alibaba Cloud accounts can call this operation").
     pub fn is_root_only(self) -> bool {

@@ -89,7 +89,9 @@ pub async fn coverage(State(_app): Shared) -> Response {
                 "any RAM user: root identities only",
             ));
         }
-        natural.extend(GATEWAY);
+        natural.extend(GATEWAY.iter().filter(|(code, _)| {
+            *code != ErrorCode::ForbiddenRam || !action.is_open_to_every_caller()
+        }));
         natural.extend(action.checks());
         let mut entry = |code: ErrorCode, trigger: &str, how: String| {
             entries.push(json!({

@@ -308,12 +308,28 @@ async fn describe_regions_answers_in_the_asked_language() {
         "Only Chinese (zh-CN), English (en-US), and Japanese (ja) are allowed.",
     );
 
-    // RAM users may call it; XML lists each region as <Region>.
-    assert_ok(
-        &harness
-            .ecs("LTAI5tDemoRamEcsReader", "DescribeRegions", &[])
-            .await,
+    // RAM users may call it, with any policies or none, in ECS and in KMS; anything else the
+    // user with no policy calls is refused.
+    for user in ["LTAI5tDemoRamEcsReader", "LTAI5tDemoRamNoPolicy"] {
+        assert_ok(&harness.ecs(user, "DescribeRegions", &[]).await);
+        assert_ok(&harness.kms(user, "DescribeRegions", &[]).await);
+    }
+    let denied = harness
+        .ecs(
+            "LTAI5tDemoRamNoPolicy",
+            "DescribeDiskEncryptionByDefaultStatus",
+            &[HZ],
+        )
+        .await;
+    assert_eq!(denied.code(), "Forbidden.RAM");
+    assert_eq!(
+        harness
+            .kms("LTAI5tDemoRamNoPolicy", "ListKeys", &[])
+            .await
+            .code(),
+        "Forbidden.RAM"
     );
+    // XML lists each region as <Region>.
     let xml = harness
         .get("Version=2014-05-26&Action=DescribeRegions&AcceptLanguage=en-US")
         .await;
