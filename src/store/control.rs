@@ -191,7 +191,7 @@ impl Store {
                 ));
             }
         };
-        let _serial = self.serial();
+        let serial = self.serial();
         let world = self.world();
         if body.get("accountId").is_none() {
             let id = loop {
@@ -225,6 +225,7 @@ impl Store {
             account: account.clone(),
         };
         world.insert(account);
+        serial.commit();
         Ok(created)
     }
 
@@ -249,7 +250,7 @@ impl Store {
             }
         }
         let account: Account = typed("account", body)?;
-        let _serial = self.serial();
+        let serial = self.serial();
         let world = self.world();
         world.check_account(&account)?;
         let created = world.slot(&account.account_id).is_none();
@@ -258,6 +259,7 @@ impl Store {
         } else {
             world.replace_account(account.clone())?;
         }
+        serial.commit();
         Ok((account, created))
     }
 
@@ -308,7 +310,7 @@ impl Store {
         account_id: &str,
         edit: impl FnOnce(&mut Value) -> Result<(), ControlError>,
     ) -> Result<Account, ControlError> {
-        let _serial = self.serial();
+        let serial = self.serial();
         let world = self.world();
         let id = AccountId(account_id.to_owned());
         let slot = world
@@ -324,21 +326,25 @@ impl Store {
         let account: Account = typed("account", document)?;
         world.check_account(&account)?;
         world.replace_account(account.clone())?;
+        serial.commit();
         Ok(account)
     }
 
     /// Deletes the account and its credentials.
     pub fn delete_account(&self, account_id: &str) -> Result<Account, ControlError> {
-        let _serial = self.serial();
-        self.world()
+        let serial = self.serial();
+        let removed = self
+            .world()
             .remove_account(&AccountId(account_id.to_owned()))
-            .ok_or_else(|| ControlError::NotFound(format!("no account {account_id}")))
+            .ok_or_else(|| ControlError::NotFound(format!("no account {account_id}")))?;
+        serial.commit();
+        Ok(removed)
     }
 
     /// Merges `patch` into a region of the catalogue.
     pub fn patch_region(&self, region_id: &str, patch: &Value) -> Result<Region, ControlError> {
         require_object("region", patch)?;
-        let _serial = self.serial();
+        let serial = self.serial();
         let world = self.world();
         let mut regions = world.regions.clone();
         let index = *world
@@ -355,6 +361,7 @@ impl Store {
         regions[index] = typed("region", document)?;
         let region = regions[index].clone();
         self.swap(world.with_regions(regions));
+        serial.commit();
         Ok(region)
     }
 

@@ -57,9 +57,19 @@ struct Serial<'a> {
     _guard: std::sync::MutexGuard<'a, ()>,
 }
 
+impl Serial<'_> {
+    /// The change was made: it moves the store's change count (the journal's `stateSeq`) like
+    /// an action's change, so the requests after it say they saw it. A refused admin change
+    /// does not call this, and moves nothing.
+    fn commit(self) {
+        self.store.mutations.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 impl Drop for Serial<'_> {
     fn drop(&mut self) {
-        // Still under the lock, after the change and before its answer.
+        // Still under the lock, after the change (or its refusal: a refusal may come after a
+        // partial look, so identities are found afresh either way) and before its answer.
         self.store
             .current
             .read()
@@ -241,12 +251,13 @@ impl Store {
 
     /// Replaces the whole state with a validated document.
     pub fn replace(&self, document: StateDocument) {
-        let _serial = self.serial();
+        let serial = self.serial();
         self.swap(World::build(
             document,
             self.ids.clone(),
             self.mutations.clone(),
         ));
+        serial.commit();
     }
 
     /// Back to the state loaded at boot.

@@ -649,6 +649,57 @@ async fn a_write_that_changes_nothing_takes_no_state_seq_of_its_own() {
     assert_eq!(seqs, [1, 2, 2, 3, 3, 4], "{journal}");
 }
 
+/// An admin change moves `stateSeq` like an action's change; a refused one does not.
+#[tokio::test]
+async fn admin_changes_move_the_state_seq() {
+    let harness = Harness::default_fixture();
+    let last_seq = async || {
+        let status = "DescribeDiskEncryptionByDefaultStatus";
+        assert_ok(&harness.ecs(DEFAULT_AK, status, &[HZ]).await);
+        let (_, journal) = harness
+            .admin(Method::GET, "/_emulator/requests?limit=1", None)
+            .await;
+        journal["requests"][0]["stateSeq"].as_u64().unwrap()
+    };
+    assert_eq!(last_seq().await, 0);
+    let path = "/_emulator/accounts/1234567890123456";
+    let patch = r#"{"displayName": "renamed"}"#;
+    let changes: [(Method, &str, Option<&str>); 6] = [
+        (Method::PATCH, path, Some(patch)),
+        (Method::POST, "/_emulator/accounts", Some("{}")),
+        (
+            Method::PATCH,
+            "/_emulator/regions/cn-hangzhou",
+            Some(r#"{"status": "available"}"#),
+        ),
+        (
+            Method::PUT,
+            "/_emulator/state",
+            Some(ecs_emulator::DEFAULT_FIXTURE),
+        ),
+        (Method::POST, "/_emulator/reset", None),
+        (Method::DELETE, "/_emulator/accounts/1000000000000101", None),
+    ];
+    for (i, (method, path, body)) in changes.into_iter().enumerate() {
+        let (status, answer) = harness.admin(method.clone(), path, body).await;
+        assert!(status.is_success(), "{method} {path}: {status} {answer}");
+        assert_eq!(last_seq().await, i as u64 + 1, "after {method} {path}");
+    }
+    for (method, path, body) in [
+        (Method::PATCH, "/_emulator/accounts/999", Some(patch)),
+        (Method::PATCH, path, Some(r#"{"accountId": "1"}"#)),
+        (Method::PUT, "/_emulator/state", Some(r#"{"unknown": 1}"#)),
+        (Method::POST, "/_emulator/snapshots/none/restore", None),
+    ] {
+        let (status, answer) = harness.admin(method.clone(), path, body).await;
+        assert!(
+            status.is_client_error(),
+            "{method} {path}: {status} {answer}"
+        );
+        assert_eq!(last_seq().await, 6, "after the refused {method} {path}");
+    }
+}
+
 #[tokio::test]
 async fn the_journal_is_bounded_and_shows_signature_verdicts() {
     let settings = Settings {
