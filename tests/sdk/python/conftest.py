@@ -41,6 +41,7 @@ CREDS = {
     "ram-root": ("LTAI5tDemoRamRoot", "DemoSecretRamRoot"),
     "ram-ecs-admin": ("LTAI5tDemoRamEcsAdmin", "DemoSecretRamEcsAdmin"),
     "ram-ecs-reader": ("LTAI5tDemoRamEcsReader", "DemoSecretRamEcsReader"),
+    "ram-no-policy": ("LTAI5tDemoRamNoPolicy", "DemoSecretRamNoPolicy"),
     # not in the fixture / wrong secret: gateway errors
     "unknown-key": ("LTAI5tNoSuchAccessKey00", "Whatever01"),
     "wrong-secret": ("LTAI5tTestAccessKey01", "WrongSecret"),

@@ -6,7 +6,7 @@ an inactive AccessKey, and an STS credential acting as a RAM user."""
 import pytest
 
 from conftest import (AUTH_ACTIONS, AUTH_ERROR_CASES, KEY_HZ, RAM_OWNER_ID, REGION, UUID_RE,
-                      Recorder, SdkError)
+                      Recorder, SdkError, expect_error)
 
 R = {"RegionId": REGION}
 
@@ -87,3 +87,18 @@ def test_sts_ram_reader_denied_writes_change_nothing(sdk, action, params):
         assert err.raw.access_denied_detail == detail
     assert reader("DescribeDiskEncryptionByDefaultStatus", **R)["Encrypted"] is True
     assert reader("DescribeDiskDefaultKMSKeyId", **R)["KMSKeyId"] == key_before
+
+
+FORBIDDEN_RAM = ("User not authorized to operate on the specified resource, "
+                 "or this API doesn't support RAM.")
+
+
+def test_describe_regions_is_open_to_a_ram_user_with_no_policy(sdk, kms_flavours):
+    """ECS and KMS DescribeRegions answer any caller with a valid key (ecs-default-encryption.md,
+    DescribeRegions), the policy-less RAM user `no-policy` included; its other calls are refused."""
+    nobody = Recorder(sdk, "ram-no-policy")
+    assert len(nobody("DescribeRegions", AcceptLanguage="en-US")["Regions"]["Region"]) == 29
+    kms = Recorder(kms_flavours[sdk.name], "ram-no-policy")
+    assert len(kms("DescribeRegions")["Regions"]["Region"]) == 29
+    err = expect_error(sdk, "DescribeDiskEncryptionByDefaultStatus", R, "ram-no-policy")
+    _assert_error(sdk, err, 403, "Forbidden.RAM", FORBIDDEN_RAM)
