@@ -177,7 +177,7 @@ pub fn build(app: Arc<App>) -> Http {
 
 /// `/_emulator` and what is below it: the control plane's (what its router does not know,
 /// `/_emulator/` itself included, is its 404).
-fn is_admin(path: &str) -> bool {
+pub(crate) fn is_admin(path: &str) -> bool {
     path.strip_prefix("/_emulator")
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }

@@ -47,6 +47,28 @@ struct Exchange {
 }
 
 impl Exchange {
+    /// What is known before the request is decoded: its scheme, and the format it hints at.
+    fn new(headers: &axum::http::HeaderMap, query: Option<&str>) -> Self {
+        let scheme = Scheme::of(headers);
+        Self {
+            format: Format::hint(query, scheme),
+            product: None,
+            kms_region: None,
+            version: None,
+            action: None,
+            access_key_id: None,
+            caller: None,
+            params: None,
+            signature: SignatureReport {
+                scheme: scheme.name(),
+                verdict: "skipped",
+                string_to_sign: None,
+            },
+            fault_id: None,
+            state_seq: None,
+        }
+    }
+
     fn account_id(&self) -> Option<&str> {
         self.caller
             .as_ref()
@@ -75,42 +97,72 @@ pub async fn handle(app: &App, request: Request) -> Response {
     let request_id = app.ids.request_id();
     let (parts, body) = request.into_parts();
     let method = parts.method.clone();
-    let scheme = Scheme::of(&parts.headers);
-    let mut exchange = Exchange {
-        format: Format::hint(parts.uri.query(), scheme),
-        product: None,
-        kms_region: None,
-        version: None,
-        action: None,
-        access_key_id: None,
-        caller: None,
-        params: None,
-        signature: SignatureReport {
-            scheme: scheme.name(),
-            verdict: "skipped",
-            string_to_sign: None,
-        },
-        fault_id: None,
-        state_seq: None,
-    };
+    let mut exchange = Exchange::new(&parts.headers, parts.uri.query());
     let result = pipeline(app, parts, body, &mut exchange).await;
-    let response = match &result {
+    let arrived = Arrived {
+        started,
+        received_at,
+        request_id: &request_id,
+        method: method.as_str(),
+    };
+    finish(app, &arrived, &exchange, &result)
+}
+
+/// Answers a request refused before the pipeline could run (past the connection bound) with
+/// `error`, in the format it asks for, and journals and logs it like every RPC request.
+pub fn refuse(app: &App, head: &Parts, error: ApiError) -> Response {
+    let request_id = app.ids.request_id();
+    let arrived = Arrived {
+        started: Instant::now(),
+        received_at: std::time::SystemTime::now(),
+        request_id: &request_id,
+        method: head.method.as_str(),
+    };
+    let exchange = Exchange::new(&head.headers, head.uri.query());
+    finish(app, &arrived, &exchange, &Err(error))
+}
+
+/// As `refuse`, without the log line and the journal.
+pub fn refusal(app: &App, head: &Parts, error: &ApiError) -> Response {
+    let format = Format::hint(head.uri.query(), Scheme::of(&head.headers));
+    let request_id = app.ids.request_id();
+    let region = &app.settings.default_region;
+    encode::error(format, Product::Ecs, region, &request_id, error)
+}
+
+/// When and how a request arrived, and the id of its answer.
+struct Arrived<'a> {
+    started: Instant,
+    received_at: std::time::SystemTime,
+    request_id: &'a str,
+    method: &'a str,
+}
+
+/// Step 9: encodes the answer, logs its line and journals it.
+fn finish(
+    app: &App,
+    arrived: &Arrived<'_>,
+    exchange: &Exchange,
+    result: &Result<(Action, Output), ApiError>,
+) -> Response {
+    let request_id = arrived.request_id;
+    let response = match result {
         Ok((action, output)) => {
-            encode::success(exchange.format, action.wire_name(), &request_id, output)
+            encode::success(exchange.format, action.wire_name(), request_id, output)
         }
         Err(error) => encode::error(
             exchange.format,
             exchange.product.unwrap_or(Product::Ecs),
             exchange.kms_region(app),
-            &request_id,
+            request_id,
             error,
         ),
     };
-    let latency_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let latency_micros = u64::try_from(arrived.started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let code = result.as_ref().err().map(ApiError::wire);
     let status = response.status().as_u16();
     telemetry::rpc(&telemetry::RpcLine {
-        request_id: &request_id,
+        request_id,
         action: exchange.action.map_or("-", Action::wire_name),
         account: exchange.account_id().unwrap_or("-"),
         principal: exchange.principal().unwrap_or("-"),
@@ -120,7 +172,7 @@ pub async fn handle(app: &App, request: Request) -> Response {
     });
     app.journal.push(&Record {
         facts: Facts {
-            received_at,
+            received_at: arrived.received_at,
             product: exchange.product.map(Product::name),
             version: exchange.version,
             action: exchange.action,
@@ -130,8 +182,8 @@ pub async fn handle(app: &App, request: Request) -> Response {
             http_status: status,
             latency_micros,
         },
-        request_id: &request_id,
-        method: method.as_str(),
+        request_id,
+        method: arrived.method,
         access_key_id: exchange.access_key_id.as_deref(),
         account_id: exchange.account_id(),
         principal: exchange.principal(),

@@ -21,10 +21,9 @@
 //!   [`MAX_HEAD_FIELDS`] header fields; within those, the gateway's tighter limits answer in
 //!   the envelope (`protocol::parse::check_headers`).
 
-use crate::actions::Product;
 use crate::app::{self, App};
 use crate::error::{ApiError, ErrorCode};
-use crate::protocol::{Format, Scheme, encode};
+use crate::rpc;
 use axum::http::{HeaderValue, Request, header};
 use axum::response::Response;
 use hyper::body::Incoming;
@@ -108,7 +107,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver
                     .header_read_timeout(app.settings.request_timeout);
                 let app = app.clone();
                 let busy = hyper::service::service_fn(move |request| {
-                    let answer = busy(&app, &request);
+                    let answer = busy(&app, request);
                     async move { Ok::<_, Infallible>(answer) }
                 });
                 let connection = graceful.watch(once.serve_connection(io, busy));
@@ -329,19 +328,16 @@ impl Lanes {
 }
 
 /// The answer to a request on a connection past the bound: `ServiceUnavailable`, in the
-/// format the request asks for, and the connection closes.
-fn busy(app: &App, request: &Request<Incoming>) -> Response {
-    let scheme = Scheme::of(request.headers());
-    let format = Format::hint(request.uri().query(), scheme);
-    let request_id = app.ids.request_id();
+/// format the request asks for, journaled and logged like every RPC request (an admin path's
+/// is answered the same, and not journaled: the journal holds RPC requests); the connection
+/// closes.
+fn busy(app: &App, request: Request<Incoming>) -> Response {
+    let (head, _) = request.into_parts();
     let error = ApiError::new(ErrorCode::ServiceUnavailable);
-    let mut response = encode::error(
-        format,
-        Product::Ecs,
-        &app.settings.default_region,
-        &request_id,
-        &error,
-    );
+    let mut response = match app::is_admin(head.uri.path()) {
+        false => rpc::refuse(app, &head, error),
+        true => rpc::refusal(app, &head, &error),
+    };
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));

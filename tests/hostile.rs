@@ -1833,6 +1833,27 @@ fn connections_past_the_bound_get_503_then_recover() {
             Err(_) => thread::sleep(Duration::from_millis(100)),
         }
     }
+    // The 503 is in the journal, with the request id it was answered with.
+    if let Outcome::Reply(reply) = &outcome {
+        let id = reply.header("x-acs-request-id").unwrap_or_default();
+        let target = "/_emulator/requests?code=ServiceUnavailable";
+        match send(&server.address, &get(target), false, false).0 {
+            Outcome::Reply(journal) if journal.status == 200 => {
+                let entries: serde_json::Value =
+                    serde_json::from_str(&journal.text()).unwrap_or_default();
+                let entries = entries["requests"].as_array().cloned().unwrap_or_default();
+                let found = entries.iter().any(|entry| {
+                    entry["requestId"] == id
+                        && entry["httpStatus"] == 503
+                        && entry["method"] == "GET"
+                });
+                if !found {
+                    failures.push(format!("the 503 {id} is not journaled: {entries:?}"));
+                }
+            }
+            other => failures.push(format!("the journal: {}", other.summary())),
+        }
+    }
     server.finish("connections", failures, before);
 }
 
