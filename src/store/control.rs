@@ -53,7 +53,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 
 /// Deserializes `value`, naming the path that is wrong under `root`.
 fn typed<T: DeserializeOwned>(root: &str, value: Value) -> Result<T, ControlError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(super::strict::Strict(value)).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." {
             root.to_owned()

@@ -6,10 +6,12 @@ mod account;
 mod control;
 pub mod model;
 mod persist;
+mod strict;
 mod validate;
 
 pub use account::{AccountTx, Identity, Principal};
 pub use control::{ControlError, Snapshot};
+pub use strict::Strict;
 pub use validate::{parse_document, refuse_xml_unsafe};
 
 use crate::error::{ApiError, ErrorCode};

@@ -4,6 +4,7 @@
 use super::model::{
     AccessKey, Account, KeyState, RESERVED_ALIAS_PREFIX, SERVICE_KEY_ALIAS, StateDocument,
 };
+use super::strict::Strict;
 use std::collections::HashSet;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -56,8 +57,8 @@ pub fn parse_document(json: &[u8]) -> Result<StateDocument, String> {
         return Err("invalid state document: must be a JSON object".to_owned());
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(json);
-    let document: StateDocument =
-        serde_path_to_error::deserialize(&mut *deserializer).map_err(|e| {
+    let document: StateDocument = serde_path_to_error::deserialize(Strict(&mut *deserializer))
+        .map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
             if path == "." {

@@ -45,6 +45,23 @@ async fn a_bad_document_changes_nothing_and_names_the_path() {
             r#"{"accounts":[{"accountId":"1","kmsKeys":[{"keyId":"k","regionId":"r","keyState":"Broken"}]}]}"#,
             "accounts[0].kmsKeys[0].keyState: unknown variant `Broken`",
         ),
+        // Objects given as arrays (serde would read them by position), at every depth.
+        (
+            r#"{"regions":[["cn-hangzhou"]]}"#,
+            "regions[0]: invalid type: sequence, expected struct Region",
+        ),
+        (
+            r#"{"accounts":[["1"]]}"#,
+            "accounts[0]: invalid type: sequence, expected struct Account",
+        ),
+        (
+            r#"{"accounts":[{"accountId":"1","accessKeys":[["AK","s","Active"]]}]}"#,
+            "accounts[0].accessKeys[0]: invalid type: sequence, expected struct AccessKey",
+        ),
+        (
+            r#"{"accounts":[{"accountId":"1","regionSettings":{"cn-hangzhou":{"defaultEncryption":[true]}}}]}"#,
+            "defaultEncryption: invalid type: sequence, expected struct DefaultEncryption",
+        ),
     ];
     for (body, expected) in cases {
         let (status, error) = harness

@@ -98,6 +98,11 @@ async fn account_bodies_are_validated_with_their_path() {
         (json!([1]), 400, "account: must be a JSON object"),
         (json!({"colour": "red"}), 400, "unknown field `colour`"),
         (
+            json!({"kmsKeys": [["k", "cn-hangzhou"]]}),
+            400,
+            "account.kmsKeys[0]: invalid type: sequence, expected struct KmsKey",
+        ),
+        (
             json!({"kmsKeys": [{"keyId": "k", "regionId": "mars-1"}]}),
             400,
             "account.kmsKeys[0].regionId: unknown region \"mars-1\"",
