@@ -70,6 +70,8 @@ catalogue! {
     IdempotentParameterMismatch => 400, "IdempotentParameterMismatch", "The request is retried with updated parameters.";
     RequestEntityTooLarge => 413, "RequestEntityTooLarge", "The request body exceeds the emulator's limit of <N> bytes.";
     // The emulator's own limits (no documented counterpart; named like the one above).
+    MalformedRequest => 400, "MalformedRequest", "The request is not well-formed HTTP/1.1.";
+    RequestUriTooLong => 414, "RequestURITooLong", "The request target exceeds the emulator's limit of <N> bytes.";
     RequestHeaderFieldsTooLarge => 431, "RequestHeaderFieldsTooLarge", "The request headers exceed the emulator's limits of <N>.";
     TooManyParameters => 400, "TooManyParameters", "The request has more than the emulator's limit of <N> parameters.";
     RequestTimeout => 408, "RequestTimeout", "The request was not received within the emulator's limit of <N> seconds.";

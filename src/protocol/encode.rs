@@ -66,6 +66,26 @@ pub fn error(
     request_id: &str,
     error: &ApiError,
 ) -> Response {
+    let (content_type, text) = error_text(format, product, region, request_id, error);
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = with_headers(status, content_type, request_id, text);
+    if let Some(seconds) = error.retry_after {
+        response
+            .headers_mut()
+            .insert("x-acs-retry-after", HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// The content type and body of an error answer (`error`), for writers below the HTTP
+/// library (`server::bare`).
+pub fn error_text(
+    format: Format,
+    product: Product,
+    region: &str,
+    request_id: &str,
+    error: &ApiError,
+) -> (&'static str, String) {
     let code = error.wire();
     let (host_id, product_name, http_status) = match product {
         Product::Ecs => ("ecs.aliyuncs.com".to_owned(), "Ecs", None),
@@ -87,21 +107,12 @@ pub fn error(
         http_status,
         access_denied_detail: error.access_denied.as_deref(),
     };
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = respond(status, format, ("Error", ""), request_id, &body);
-    if let Some(seconds) = error.retry_after {
-        response
-            .headers_mut()
-            .insert("x-acs-retry-after", HeaderValue::from(seconds));
-    }
-    response
+    render(format, ("Error", ""), &body)
 }
 
 /// The header carrying the request id on every RPC answer.
 const X_ACS_REQUEST_ID: HeaderName = HeaderName::from_static("x-acs-request-id");
 
-/// `root` is the XML root element's name in two parts (`ModifyDiskDefaultKMSKeyId` and
-/// `Response`), joined only for XML.
 fn respond<T: Serialize>(
     status: StatusCode,
     format: Format,
@@ -109,6 +120,13 @@ fn respond<T: Serialize>(
     request_id: &str,
     body: &T,
 ) -> Response {
+    let (content_type, text) = render(format, root, body);
+    with_headers(status, content_type, request_id, text)
+}
+
+/// The content type and text of `body`. `root` is the XML root element's name in two parts
+/// (`ModifyDiskDefaultKMSKeyId` and `Response`), joined only for XML.
+fn render<T: Serialize>(format: Format, root: (&str, &str), body: &T) -> (&'static str, String) {
     let (content_type, text) = match format {
         Format::Json => (JSON, serde_json::to_string(body).map_err(|e| e.to_string())),
         Format::Xml => (
@@ -124,6 +142,15 @@ fn respond<T: Serialize>(
         tracing::error!(%cause, "response serialization failed");
         String::new()
     });
+    (content_type, text)
+}
+
+fn with_headers(
+    status: StatusCode,
+    content_type: &'static str,
+    request_id: &str,
+    text: String,
+) -> Response {
     let mut response = Response::new(Body::from(text));
     *response.status_mut() = status;
     let headers = response.headers_mut();

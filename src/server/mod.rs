@@ -21,6 +21,8 @@
 //!   [`MAX_HEAD_FIELDS`] header fields; within those, the gateway's tighter limits answer in
 //!   the envelope (`protocol::parse::check_headers`).
 
+mod bare;
+
 use crate::app::{self, App};
 use crate::error::{ApiError, ErrorCode};
 use crate::rpc;
@@ -79,7 +81,6 @@ pub async fn run(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver
             () = &mut stopping => break,
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(stream);
         match connections.clone().try_acquire_owned() {
             Ok(permit) => {
                 let head = watchdog.watch();
@@ -89,7 +90,9 @@ pub async fn run(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver
                 };
                 let watcher = graceful.watcher();
                 let http = http.clone();
-                lanes.serve(io.into_inner(), move |io| async move {
+                let app = app.clone();
+                lanes.serve(stream, move |io| async move {
+                    let io = TokioIo::new(bare::Enveloping::new(io.into_inner(), app));
                     let connection = watcher.watch(http.serve_connection(io, service));
                     tokio::select! {
                         _ = connection => {}
@@ -105,6 +108,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver
                 once.keep_alive(false)
                     .timer(TokioTimer::new())
                     .header_read_timeout(app.settings.request_timeout);
+                let io = TokioIo::new(bare::Enveloping::new(stream, app.clone()));
                 let app = app.clone();
                 let busy = hyper::service::service_fn(move |request| {
                     let answer = busy(&app, request);
