@@ -60,6 +60,7 @@ impl Product {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     DescribeRegions,
+    DescribeZones,
     EnableDiskEncryptionByDefault,
     DisableDiskEncryptionByDefault,
     DescribeDiskEncryptionByDefaultStatus,
@@ -82,6 +83,7 @@ pub enum Action {
 impl Action {
     pub const ALL: &'static [Action] = &[
         Action::DescribeRegions,
+        Action::DescribeZones,
         Action::EnableDiskEncryptionByDefault,
         Action::DisableDiskEncryptionByDefault,
         Action::DescribeDiskEncryptionByDefaultStatus,
@@ -105,6 +107,7 @@ impl Action {
     pub fn wire_name(self) -> &'static str {
         match self {
             Action::DescribeRegions => "DescribeRegions",
+            Action::DescribeZones => "DescribeZones",
             Action::EnableDiskEncryptionByDefault => "EnableDiskEncryptionByDefault",
             Action::DisableDiskEncryptionByDefault => "DisableDiskEncryptionByDefault",
             Action::DescribeDiskEncryptionByDefaultStatus => {
@@ -130,6 +133,7 @@ impl Action {
     pub fn product(self) -> Product {
         match self {
             Action::DescribeRegions
+            | Action::DescribeZones
             | Action::EnableDiskEncryptionByDefault
             | Action::DisableDiskEncryptionByDefault
             | Action::DescribeDiskEncryptionByDefaultStatus
@@ -159,9 +163,12 @@ impl Action {
 
     /// Callable by every authenticated caller, whatever its policies: ECS and KMS
     /// `DescribeRegions` (`ecs-default-encryption.md`: "Any caller with a valid key may call it
-    /// (RAM users included)"; `wire.md` §3).
+    /// (RAM users included)"), ECS `DescribeZones` (`disks.md` §2; `wire.md` §3).
     pub fn is_open_to_every_caller(self) -> bool {
-        matches!(self, Action::DescribeRegions | Action::KmsDescribeRegions)
+        matches!(
+            self,
+            Action::DescribeRegions | Action::DescribeZones | Action::KmsDescribeRegions
+        )
     }
 
     /// Callable only by an account's root identity (the API page of
@@ -177,6 +184,7 @@ impl Action {
                 ErrorCode::InvalidAcceptLanguage,
                 "AcceptLanguage other than zh-CN, en-US or ja",
             )],
+            (Action::DescribeZones, _) => regions::zone_checks(),
             (_, Product::Ecs) => disk_encryption::checks(self),
             (_, Product::Kms) => kms::checks(self),
         }
@@ -268,6 +276,10 @@ pub enum Output {
         #[serde(rename = "Regions")]
         regions: regions::RegionList,
     },
+    Zones {
+        #[serde(rename = "Zones")]
+        zones: regions::ZoneList,
+    },
     KeyMetadata {
         #[serde(rename = "KeyMetadata")]
         key_metadata: Box<kms::KeyMetadata>,
@@ -284,6 +296,7 @@ pub enum Output {
 pub fn run(action: Action, context: &Context<'_>, params: &Params) -> Result<Output, ApiError> {
     match action {
         Action::DescribeRegions => regions::describe_regions(context, params),
+        Action::DescribeZones => regions::describe_zones(context, params),
         Action::EnableDiskEncryptionByDefault => {
             disk_encryption::enable_disk_encryption_by_default(context, params)
         }

@@ -46,7 +46,10 @@ catalogue! {
     DefaultEncryptionAlreadyEnabled => 403, "InvalidOperation.DefaultEncryptionAlreadyEnabled", "The specified region is already default encryption settings.";
     CmkUnauthorized => 403, "InvalidParameter.KMSKeyId.CMKUnauthorized", "The CMK(Customer Master Key) lacks authorization to add tags to the ECS service.";
     KmsNotActivated => 400, "InvalidParameter.KmsNotEnabled", "Failed to perform this operation because KMS is not activated.";
-    // DescribeRegions.
+    // DescribeRegions and DescribeZones (`disks.md` §2).
+    InvalidRegionIdNotFound => 404, "InvalidRegionId.NotFound", "The specified RegionId does not exist.";
+    InvalidInstanceChargeType => 404, "InvalidInstanceChargeType.NotFound", "The InstanceChargeType does not exist in our records.";
+    InvalidSpotStrategy => 400, "InvalidSpotStrategy", "The specified SpotStrategy is not valid.";
     InvalidAcceptLanguage => 404, "InvalidAcceptLanguage.NotFound", "Only Chinese (zh-CN), English (en-US), and Japanese (ja) are allowed.";
     // Gateway and common errors.
     MissingParameter => 400, "MissingParameter", "The input parameter \"<Name>\" that is mandatory for processing this request is not supplied.";

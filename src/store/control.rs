@@ -359,6 +359,7 @@ impl Store {
             ));
         }
         regions[index] = typed("region", document)?;
+        super::validate::validate_zones(&regions).map_err(ControlError::Invalid)?;
         let region = regions[index].clone();
         self.swap(world.with_regions(regions));
         serial.commit();

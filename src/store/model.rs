@@ -36,6 +36,10 @@ macro_rules! string_newtype {
     };
 }
 
+mod zones;
+
+pub use zones::{DiskCategory, Zone, ZoneId};
+
 string_newtype!(
     /// A region id such as `cn-hangzhou`.
     RegionId
@@ -82,6 +86,9 @@ pub struct Region {
     pub status: RegionStatus,
     #[serde(default = "yes")]
     pub default_encryption_supported: bool,
+    /// The region's zones, in the order `DescribeZones` lists them (`disks.md` §2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<Zone>,
 }
 
 impl Region {

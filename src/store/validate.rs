@@ -2,7 +2,7 @@
 //! names the JSON path that is wrong, so a bad fixture fails start-up with a precise message.
 
 use super::model::{
-    AccessKey, Account, KeyState, RESERVED_ALIAS_PREFIX, SERVICE_KEY_ALIAS, StateDocument,
+    AccessKey, Account, KeyState, RESERVED_ALIAS_PREFIX, Region, SERVICE_KEY_ALIAS, StateDocument,
 };
 use super::strict::Strict;
 use std::collections::HashSet;
@@ -84,6 +84,7 @@ pub fn validate(document: &StateDocument) -> Result<(), String> {
             return Err(format!("{path}: duplicate region \"{}\"", region.region_id));
         }
     }
+    validate_zones(&document.regions)?;
     let mut accounts = HashSet::new();
     let mut access_key_ids = HashSet::new();
     let mut key_ids = HashSet::new();
@@ -99,6 +100,34 @@ pub fn validate(document: &StateDocument) -> Result<(), String> {
         validate_identities(&path, account, &mut access_key_ids)?;
         validate_keys(&path, account, &regions, &mut key_ids)?;
         validate_region_settings(&path, account, &regions)?;
+    }
+    Ok(())
+}
+
+/// Zone ids: well formed, and unique in the whole catalogue (`disks.md` §2); a zone offers
+/// each category once.
+pub fn validate_zones(regions: &[Region]) -> Result<(), String> {
+    let mut zones = HashSet::new();
+    for (i, region) in regions.iter().enumerate() {
+        for (j, zone) in region.zones.iter().enumerate() {
+            let path = format!("regions[{i}].zones[{j}]");
+            require_id(&format!("{path}.zoneId"), zone.zone_id.as_str())?;
+            if !zones.insert(zone.zone_id.as_str()) {
+                return Err(format!(
+                    "{path}.zoneId: duplicate zone \"{}\"",
+                    zone.zone_id
+                ));
+            }
+            let mut categories = HashSet::new();
+            for (k, category) in zone.disk_categories.iter().enumerate() {
+                if !categories.insert(category) {
+                    return Err(format!(
+                        "{path}.diskCategories[{k}]: \"{}\" is listed twice",
+                        category.wire()
+                    ));
+                }
+            }
+        }
     }
     Ok(())
 }

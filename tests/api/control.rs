@@ -811,6 +811,18 @@ async fn coverage_lists_every_action_and_code() {
         find("DisableKey", "Forbidden.NoPermission").unwrap()["trigger"],
         "state"
     );
+    // Open to every caller: RAM refuses them nothing.
+    for action in ["DescribeRegions", "DescribeZones"] {
+        assert_eq!(
+            find(action, "Forbidden.RAM").unwrap()["trigger"],
+            "fault",
+            "{action}"
+        );
+    }
+    assert_eq!(
+        find("DescribeZones", "InvalidRegionId.NotFound").unwrap()["trigger"],
+        "state"
+    );
     // Every action pairs with every code exactly once.
     let actions: std::collections::HashSet<&str> = entries
         .iter()
@@ -820,10 +832,10 @@ async fn coverage_lists_every_action_and_code() {
         .iter()
         .map(|e| e["code"].as_str().unwrap())
         .collect();
-    assert_eq!(entries.len(), 18 * codes.len());
+    assert_eq!(entries.len(), 19 * codes.len());
     assert_eq!(
         actions.len(),
-        17,
+        18,
         "DescribeRegions of ECS and KMS share a name"
     );
 }

@@ -12,3 +12,4 @@ mod gateway;
 mod kms;
 mod signing;
 mod support;
+mod zones;
