@@ -101,11 +101,17 @@ impl Region {
 
     /// The name in `language`, falling back to English, then to the id.
     pub fn local_name(&self, language: &str) -> &str {
-        self.local_name
-            .get(language)
-            .or_else(|| self.local_name.get("en-US"))
-            .map_or(self.region_id.as_str(), String::as_str)
+        name_in(&self.local_name, language, self.region_id.as_str())
     }
+}
+
+/// The name in `language` of `names` (by language tag), falling back to English, then to
+/// `id`.
+fn name_in<'a>(names: &'a BTreeMap<String, String>, language: &str, id: &'a str) -> &'a str {
+    names
+        .get(language)
+        .or_else(|| names.get("en-US"))
+        .map_or(id, String::as_str)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -24,10 +24,7 @@ pub struct Zone {
 impl Zone {
     /// The name in `language`, falling back to English, then to the id.
     pub fn local_name(&self, language: &str) -> &str {
-        self.local_name
-            .get(language)
-            .or_else(|| self.local_name.get("en-US"))
-            .map_or(self.zone_id.as_str(), String::as_str)
+        super::name_in(&self.local_name, language, self.zone_id.as_str())
     }
 }
 
