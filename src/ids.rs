@@ -1,7 +1,7 @@
 //! Generated identifiers: request ids and KMS key ids. One place, so that `--seed` can make
 //! every generated value deterministic when the control plane gains it.
 
-use crate::store::model::{AccessKeyId, AccountId, KeyId, RegionId};
+use crate::store::model::{AccessKeyId, AccountId, DiskId, KeyId, RegionId};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::Mutex;
@@ -62,6 +62,11 @@ impl Ids {
     pub fn key_id(&self, region: &RegionId) -> KeyId {
         let code = region_code(region.as_str());
         KeyId(format!("key-{code}{}", self.text(LOWER_ALPHANUMERIC, 21)))
+    }
+
+    /// A fresh disk id: `d-` + 20 lowercase letters or digits (`disks.md` §3.2).
+    pub fn disk_id(&self) -> DiskId {
+        DiskId(format!("d-{}", self.text(LOWER_ALPHANUMERIC, 20)))
     }
 
     /// A fresh 16-digit account id.
@@ -163,6 +168,7 @@ mod tests {
                 ids.key_id(&region),
                 ids.account_id(),
                 ids.access_key(),
+                ids.disk_id(),
             )
         };
         let (a, b) = (Ids::seeded(7), Ids::seeded(7));
@@ -170,5 +176,6 @@ mod tests {
         assert_ne!(draw(&a), draw(&Ids::seeded(8)));
         let (account, (key, secret)) = (a.account_id(), a.access_key());
         assert_eq!((account.0.len(), key.0.len(), secret.len()), (16, 24, 30));
+        assert!(DiskId::is_well_formed(a.disk_id().as_str()));
     }
 }

@@ -2,6 +2,7 @@
 //! Each action parses typed input from `Params`, then applies it to the store.
 
 mod disk_encryption;
+mod disks;
 mod kms;
 mod regions;
 
@@ -78,6 +79,11 @@ pub enum Action {
     KmsDeleteAlias,
     KmsListAliases,
     KmsDescribeRegions,
+    CreateDisk,
+    DescribeDisks,
+    DeleteDisk,
+    ModifyDiskAttribute,
+    ResizeDisk,
 }
 
 impl Action {
@@ -101,6 +107,11 @@ impl Action {
         Action::KmsDeleteAlias,
         Action::KmsListAliases,
         Action::KmsDescribeRegions,
+        Action::CreateDisk,
+        Action::DescribeDisks,
+        Action::DeleteDisk,
+        Action::ModifyDiskAttribute,
+        Action::ResizeDisk,
     ];
 
     /// The `Action` value on the wire.
@@ -127,6 +138,11 @@ impl Action {
             Action::KmsDeleteAlias => "DeleteAlias",
             Action::KmsListAliases => "ListAliases",
             Action::KmsDescribeRegions => "DescribeRegions",
+            Action::CreateDisk => "CreateDisk",
+            Action::DescribeDisks => "DescribeDisks",
+            Action::DeleteDisk => "DeleteDisk",
+            Action::ModifyDiskAttribute => "ModifyDiskAttribute",
+            Action::ResizeDisk => "ResizeDisk",
         }
     }
 
@@ -139,7 +155,12 @@ impl Action {
             | Action::DescribeDiskEncryptionByDefaultStatus
             | Action::ModifyDiskDefaultKmsKeyId
             | Action::ResetDiskDefaultKmsKeyId
-            | Action::DescribeDiskDefaultKmsKeyId => Product::Ecs,
+            | Action::DescribeDiskDefaultKmsKeyId
+            | Action::CreateDisk
+            | Action::DescribeDisks
+            | Action::DeleteDisk
+            | Action::ModifyDiskAttribute
+            | Action::ResizeDisk => Product::Ecs,
             Action::KmsCreateKey
             | Action::KmsDescribeKey
             | Action::KmsListKeys
@@ -185,6 +206,14 @@ impl Action {
                 "AcceptLanguage other than zh-CN, en-US or ja",
             )],
             (Action::DescribeZones, _) => regions::zone_checks(),
+            (
+                Action::CreateDisk
+                | Action::DescribeDisks
+                | Action::DeleteDisk
+                | Action::ModifyDiskAttribute
+                | Action::ResizeDisk,
+                _,
+            ) => disks::checks(self),
             (_, Product::Ecs) => disk_encryption::checks(self),
             (_, Product::Kms) => kms::checks(self),
         }
@@ -284,6 +313,11 @@ pub enum Output {
         #[serde(rename = "KeyMetadata")]
         key_metadata: Box<kms::KeyMetadata>,
     },
+    DiskId {
+        #[serde(rename = "DiskId")]
+        disk_id: String,
+    },
+    Disks(Box<disks::DiskPage>),
     Keys(kms::Page<kms::KeyList>),
     Aliases(kms::Page<kms::AliasList>),
     KmsRegions {
@@ -326,5 +360,10 @@ pub fn run(action: Action, context: &Context<'_>, params: &Params) -> Result<Out
         Action::KmsDeleteAlias => kms::delete_alias(context, params),
         Action::KmsListAliases => kms::list_aliases(context, params),
         Action::KmsDescribeRegions => kms::describe_regions(context, params),
+        Action::CreateDisk => disks::create_disk(context, params),
+        Action::DescribeDisks => disks::describe_disks(context, params),
+        Action::DeleteDisk => disks::delete_disk(context, params),
+        Action::ModifyDiskAttribute => disks::modify_disk_attribute(context, params),
+        Action::ResizeDisk => disks::resize_disk(context, params),
     }
 }

@@ -99,6 +99,7 @@ pub async fn coverage(State(_app): Shared) -> Response {
                 "action": action.wire_name(),
                 "code": code.wire(),
                 "httpStatus": code.status(),
+                "message": code.template(),
                 "trigger": trigger,
                 "how": how,
             }));

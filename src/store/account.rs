@@ -131,11 +131,11 @@ const DEFAULT_SETTING: RegionSetting = RegionSetting {
 
 /// Exclusive access to one account for the duration of an action (see `Store`).
 pub struct AccountTx<'a> {
-    account: &'a mut Account,
+    pub(super) account: &'a mut Account,
     world: &'a World,
-    ids: &'a Ids,
+    pub(super) ids: &'a Ids,
     /// Whether anything was (or may have been) written.
-    changed: bool,
+    pub(super) changed: bool,
     /// Keys this transaction created (the last ones of the account's list), which a failing
     /// transaction takes back (`roll_back`).
     created_keys: usize,

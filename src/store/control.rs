@@ -82,8 +82,7 @@ fn to_value<T: serde::Serialize>(value: &T) -> Value {
 impl World {
     /// `account` is valid on its own and shares no AccessKeyId or key id with another account.
     fn check_account(&self, account: &Account) -> Result<(), ControlError> {
-        let regions: HashSet<&str> = self.regions.iter().map(|r| r.region_id.as_str()).collect();
-        validate_account(account, &regions).map_err(ControlError::Invalid)?;
+        validate_account(account, &self.regions).map_err(ControlError::Invalid)?;
         for access_key_id in account::access_key_ids(account) {
             if let Some(owner) = self.credentials.get(access_key_id)
                 && *owner != account.account_id
@@ -107,6 +106,16 @@ impl World {
                 return Err(ControlError::Invalid(format!(
                     "account: key \"{}\" belongs to another account",
                     key.key_id
+                )));
+            }
+            if let Some(disk) = account
+                .disks
+                .iter()
+                .find(|d| other.disks.get(d.disk_id.as_str()).is_some())
+            {
+                return Err(ControlError::Invalid(format!(
+                    "account: disk \"{}\" belongs to another account",
+                    disk.disk_id
                 )));
             }
         }

@@ -4,6 +4,7 @@
 
 mod account;
 mod control;
+mod disks;
 pub mod model;
 mod persist;
 mod strict;
@@ -11,6 +12,7 @@ mod validate;
 
 pub use account::{AccountTx, Identity, Principal};
 pub use control::{ControlError, Snapshot};
+pub use disks::{ClientTokens, TokenUse};
 pub use strict::Strict;
 pub use validate::{parse_document, refuse_xml_unsafe};
 

@@ -36,8 +36,41 @@ macro_rules! string_newtype {
     };
 }
 
+/// Declares a closed set of wire values: the enum, its serde names, `wire()` and `parse()`.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $first:ident => $first_wire:literal $(, $variant:ident => $wire:literal)* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+        pub enum $name {
+            #[default]
+            #[serde(rename = $first_wire)]
+            $first,
+            $( #[serde(rename = $wire)] $variant, )*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$name::$first $(, $name::$variant)*];
+
+            /// The value on the wire.
+            pub fn wire(self) -> &'static str {
+                match self {
+                    $name::$first => $first_wire,
+                    $( $name::$variant => $wire, )*
+                }
+            }
+
+            /// The value named `text` exactly, if any.
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.wire() == text)
+            }
+        }
+    };
+}
+
+mod disks;
 mod zones;
 
+pub use disks::{Disk, DiskId, DiskStatus, Disks, MultiAttach, OrderKey, PerformanceLevel};
 pub use zones::{DiskCategory, Zone, ZoneId};
 
 string_newtype!(
@@ -159,6 +192,12 @@ pub struct Account {
     pub region_settings: BTreeMap<RegionId, RegionSetting>,
     #[serde(default)]
     pub kms_keys: Vec<KmsKey>,
+    /// Cloud disks, indexed per region (`disks.md` §3.1, §5).
+    #[serde(default, skip_serializing_if = "Disks::is_empty")]
+    pub disks: Disks,
+    /// `ClientToken`s of recent CreateDisk calls: memory of the running server, not state.
+    #[serde(skip)]
+    pub client_tokens: crate::store::ClientTokens,
 }
 
 /// A permanent AccessKey pair.
@@ -289,37 +328,6 @@ impl KmsKey {
     pub fn is_service_key(&self) -> bool {
         self.creator == Creator::Ecs
     }
-}
-
-/// Declares a closed set of wire values: the enum, its serde names, `wire()` and `parse()`.
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $first:ident => $first_wire:literal $(, $variant:ident => $wire:literal)* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-        pub enum $name {
-            #[default]
-            #[serde(rename = $first_wire)]
-            $first,
-            $( #[serde(rename = $wire)] $variant, )*
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$name::$first $(, $name::$variant)*];
-
-            /// The value on the wire.
-            pub fn wire(self) -> &'static str {
-                match self {
-                    $name::$first => $first_wire,
-                    $( $name::$variant => $wire, )*
-                }
-            }
-
-            /// The value named `text` exactly, if any.
-            pub fn parse(text: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.wire() == text)
-            }
-        }
-    };
 }
 
 wire_enum!(

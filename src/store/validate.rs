@@ -1,10 +1,13 @@
 //! Loading a state document: JSON → typed document → cross-reference checks. Every refusal
 //! names the JSON path that is wrong, so a bad fixture fails start-up with a precise message.
 
+mod disks;
+
 use super::model::{
     AccessKey, Account, KeyState, RESERVED_ALIAS_PREFIX, Region, SERVICE_KEY_ALIAS, StateDocument,
 };
 use super::strict::Strict;
+use disks::validate_disks;
 use std::collections::HashSet;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -88,6 +91,7 @@ pub fn validate(document: &StateDocument) -> Result<(), String> {
     let mut accounts = HashSet::new();
     let mut access_key_ids = HashSet::new();
     let mut key_ids = HashSet::new();
+    let mut disk_ids = HashSet::new();
     for (i, account) in document.accounts.iter().enumerate() {
         let path = format!("accounts[{i}]");
         require_id(&format!("{path}.accountId"), account.account_id.as_str())?;
@@ -100,6 +104,7 @@ pub fn validate(document: &StateDocument) -> Result<(), String> {
         validate_identities(&path, account, &mut access_key_ids)?;
         validate_keys(&path, account, &regions, &mut key_ids)?;
         validate_region_settings(&path, account, &regions)?;
+        validate_disks(&path, account, &document.regions, &mut disk_ids)?;
     }
     Ok(())
 }
@@ -134,11 +139,13 @@ pub fn validate_zones(regions: &[Region]) -> Result<(), String> {
 
 /// Checks one account on its own, against a region catalogue; paths start at `account`.
 /// Uniqueness across accounts is the caller's to check.
-pub fn validate_account(account: &Account, regions: &HashSet<&str>) -> Result<(), String> {
+pub fn validate_account(account: &Account, catalogue: &[Region]) -> Result<(), String> {
+    let regions: HashSet<&str> = catalogue.iter().map(|r| r.region_id.as_str()).collect();
     require_id("account.accountId", account.account_id.as_str())?;
     validate_identities("account", account, &mut HashSet::new())?;
-    validate_keys("account", account, regions, &mut HashSet::new())?;
-    validate_region_settings("account", account, regions)
+    validate_keys("account", account, &regions, &mut HashSet::new())?;
+    validate_region_settings("account", account, &regions)?;
+    validate_disks("account", account, catalogue, &mut HashSet::new())
 }
 
 fn require_id(path: &str, id: &str) -> Result<(), String> {
