@@ -8,6 +8,7 @@ use axum::http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -122,8 +123,8 @@ pub async fn call(args: &CallArgs, listen: &str) -> ExitCode {
                 .ok()
                 .and_then(|v| serde_json::to_string_pretty(&v).ok())
                 .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-            println!("HTTP {}", status.as_u16());
-            println!("{pretty}");
+            // A reader that stops early (`| head`) is no error of the call's.
+            let _ = writeln!(std::io::stdout(), "HTTP {}\n{pretty}", status.as_u16());
             if status.is_success() {
                 ExitCode::SUCCESS
             } else {
