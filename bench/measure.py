@@ -41,15 +41,15 @@ def request_of(lua_text):
 
 
 class Server:
-    def __init__(self, name, argv, probe):
-        self.name, self.argv, self.probe = name, argv, probe
+    def __init__(self, name, argv, probe, stderr=subprocess.DEVNULL):
+        self.name, self.argv, self.probe, self.stderr = name, argv, probe, stderr
 
     def start(self):
         """Starts it; returns milliseconds from spawn to the first successful probe."""
         self.port = free_port()
         argv = [a.replace("{port}", str(self.port)) for a in self.argv]
         began = time.perf_counter()
-        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self.stderr)
         while True:
             if self.ok():
                 return (time.perf_counter() - began) * 1000

@@ -19,7 +19,6 @@ use crate::faults::Call;
 use crate::journal::{self, Facts, Record, SignatureReport};
 use crate::protocol::{Format, Params, RpcRequest, Scheme, encode, parse};
 use crate::store::{Identity, Principal, World};
-use crate::telemetry;
 use axum::extract::Request;
 use axum::http::Method;
 use axum::http::request::Parts;
@@ -161,15 +160,18 @@ fn finish(
     let latency_micros = u64::try_from(arrived.started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let code = result.as_ref().err().map(ApiError::wire);
     let status = response.status().as_u16();
-    telemetry::rpc(&telemetry::RpcLine {
-        request_id,
-        action: exchange.action.map_or("-", Action::wire_name),
-        account: exchange.account_id().unwrap_or("-"),
-        principal: exchange.principal().unwrap_or("-"),
+    // The per-request line (README, "Logs"); `%`: the names unquoted in the default format.
+    tracing::info!(
+        target: "ecs_emulator::rpc",
+        request_id = %request_id,
+        action = %exchange.action.map_or("-", Action::wire_name),
+        account = %exchange.account_id().unwrap_or("-"),
+        principal = %exchange.principal().unwrap_or("-"),
         status,
-        code: code.unwrap_or("-"),
-        latency_us: latency_micros,
-    });
+        code = %code.unwrap_or("-"),
+        latency_us = latency_micros,
+        "rpc"
+    );
     app.journal.push(&Record {
         facts: Facts {
             received_at: arrived.received_at,

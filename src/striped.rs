@@ -4,8 +4,7 @@
 //! A write to memory another core wrote last first moves the cache line over, and an atomic
 //! increment or a lock does exactly that. The server serves each connection wholly on one
 //! thread (`server`, lanes), so when each thread writes its own stripe — its part of the
-//! journal, its pending log lines, its handle on the current state — those lines stay in its
-//! core's cache. Measured in-process (BENCHMARKS.md): two threads answering the same signed
+//! journal, its handle on the current state — those lines stay in its core's cache. Measured in-process (BENCHMARKS.md): two threads answering the same signed
 //! call spent ~35% more CPU per request than one before the request path's shared writes were
 //! striped.
 //!

@@ -23,7 +23,6 @@ use crate::actions::Product;
 use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
 use crate::protocol::{Format, encode};
-use crate::telemetry;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -92,15 +91,18 @@ fn envelope(app: &App, status: u16) -> Vec<u8> {
         431 => "Request Header Fields Too Large",
         _ => "Bad Request",
     };
-    telemetry::rpc(&telemetry::RpcLine {
-        request_id: &request_id,
-        action: "-",
-        account: "-",
-        principal: "-",
+    // The per-request line, as `rpc` logs it, for a request that never became one.
+    tracing::info!(
+        target: "ecs_emulator::rpc",
+        request_id = %request_id,
+        action = "-",
+        account = "-",
+        principal = "-",
         status,
-        code: error.wire(),
-        latency_us: 0,
-    });
+        code = error.wire(),
+        latency_us = 0,
+        "rpc"
+    );
     format!(
         "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\nx-acs-request-id: {request_id}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
