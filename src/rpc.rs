@@ -21,8 +21,8 @@ use crate::protocol::{Format, Params, RpcRequest, Scheme, encode, parse};
 use crate::store::{Identity, Principal, World};
 use crate::telemetry;
 use axum::extract::Request;
-use axum::http::Method;
 use axum::http::request::Parts;
+use axum::http::{Method, header};
 use axum::response::Response;
 use std::sync::Arc;
 use std::time::Instant;
@@ -44,6 +44,8 @@ struct Exchange {
     signature: SignatureReport,
     fault_id: Option<String>,
     state_seq: Option<u64>,
+    /// Answer with `connection: close` (a body over the limit, `protocol::body`).
+    close: bool,
 }
 
 impl Exchange {
@@ -92,9 +94,10 @@ pub async fn handle(app: &App, request: Request) -> Response {
         },
         fault_id: None,
         state_seq: None,
+        close: false,
     };
     let result = pipeline(app, parts, body, &mut exchange).await;
-    let response = match &result {
+    let mut response = match &result {
         Ok((action, output)) => {
             encode::success(exchange.format, action.wire_name(), &request_id, output)
         }
@@ -106,6 +109,10 @@ pub async fn handle(app: &App, request: Request) -> Response {
             error,
         ),
     };
+    if exchange.close {
+        let close = axum::http::HeaderValue::from_static("close");
+        response.headers_mut().insert(header::CONNECTION, close);
+    }
     let latency_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let code = result.as_ref().err().map(ApiError::wire);
     let status = response.status().as_u16();
@@ -171,13 +178,19 @@ async fn pipeline(
     let body = if axum::body::HttpBody::is_end_stream(&body) {
         axum::body::Bytes::new()
     } else {
-        let timeout = app.settings.request_timeout;
-        let read = parse::read_body(&parts.headers, body, app.settings.body_limit);
-        Box::pin(tokio::time::timeout(timeout, read))
-            .await
-            .map_err(|_| {
-                ApiError::with(ErrorCode::RequestTimeout, &timeout.as_secs().to_string())
-            })??
+        let settings = &app.settings;
+        let read = parse::read_body(
+            &parts.headers,
+            body,
+            settings.body_limit,
+            settings.request_timeout,
+        );
+        let read = Box::pin(read).await;
+        // After a 413 the connection closes, whether or not the rest of the body was read.
+        exchange.close = read
+            .as_ref()
+            .is_err_and(|error| error.code == ErrorCode::RequestEntityTooLarge);
+        read?
     };
     let request = parse::decode(parts.method, parts.headers, parts.uri.query(), body)?;
     exchange.format = request.format;

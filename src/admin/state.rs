@@ -2,8 +2,7 @@
 
 use super::{Shared, failure, json_body, persisted, refused};
 use crate::store::parse_document;
-use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -17,8 +16,8 @@ pub async fn get_state(State(app): Shared) -> Response {
 }
 
 /// Replaces the whole state; on any error nothing changes.
-pub async fn put_state(State(app): Shared, body: Body) -> Response {
-    let document: Value = match json_body(&app, body).await {
+pub async fn put_state(State(app): Shared, request: Request) -> Response {
+    let document: Value = match json_body(&app, request).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };
