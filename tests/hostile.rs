@@ -1,6 +1,7 @@
 //! Hostile input against the built binary, over raw TCP: malformed requests, the server's
-//! limits, bodies over them written whole before the answer is read, slow clients, too many
-//! connections, bad admin bodies and path tricks.
+//! limits, bodies over them written whole before the answer is read, the memory a huge
+//! refused document leaves, slow clients, too many connections, bad admin bodies and path
+//! tricks.
 //!
 //! Every RPC error is checked against the envelope (`shared/spec/wire.md` §4, `errors.md`):
 //! a 4xx, the exact JSON or XML content type, `Code`, a 36-character `RequestId` equal to
@@ -1744,6 +1745,124 @@ fn a_body_over_the_limit_written_whole_then_read_gets_the_413() {
         failures.push("the state changed".into());
     }
     server.finish("bodies over the limit", failures, before);
+}
+
+// ---------------------------------------------------------------------------------------
+// Memory after a huge refused document
+// ---------------------------------------------------------------------------------------
+
+/// How far above its resident memory before a request the server may stay after it.
+const RESIDENT_BOUND_MIB: u64 = 64;
+
+/// The resident memory (VmRSS) of process `pid`, in MiB.
+#[cfg(target_os = "linux")]
+fn resident_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("its status");
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .expect("VmRSS");
+    kib / 1024
+}
+
+/// 50 MiB state documents, each refused in its own way: 50 MiB of accounts then the end
+/// missing (invalid JSON), the same then an unknown field (valid JSON, a schema error at the
+/// very end), and one string of 50 MiB.
+fn huge_refused_documents() -> Vec<(&'static str, Vec<u8>)> {
+    let size = 50 * MIB;
+    let mut accounts = b"{\"accounts\":[".to_vec();
+    for i in 0u64.. {
+        if accounts.len() >= size {
+            break;
+        }
+        let account = format!(
+            "{{\"accountId\":\"{}\",\"displayName\":\"account {i}\",\"accessKeys\":[{{\"accessKeyId\":\"LTAI{i:016}\",\"accessKeySecret\":\"secret-{i}\"}}]}},",
+            1_000_000_000_000_000 + i
+        );
+        accounts.extend_from_slice(account.as_bytes());
+    }
+    *accounts.last_mut().unwrap() = b']';
+    let truncated = accounts.clone();
+    accounts.extend_from_slice(b",\"unknown\":1}");
+    let mut string = b"{\"x\":\"".to_vec();
+    string.resize(size, b'a');
+    string.extend_from_slice(b"\"}");
+    vec![
+        ("50 MiB of accounts, then the end missing", truncated),
+        ("50 MiB of accounts, then an unknown field", accounts),
+        ("a string of 50 MiB", string),
+    ]
+}
+
+/// As `exchange`, waiting up to a minute for the answer (a debug build parses 50 MiB slowly).
+fn exchange_patiently(address: &str, raw: Vec<u8>) -> (Outcome, Duration) {
+    SENT.fetch_add(1, Ordering::SeqCst);
+    let stream = connect(address);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let started = Instant::now();
+    thread::spawn(move || writer.write_all(&raw));
+    let outcome = read_reply(&mut BufReader::new(stream), false);
+    (outcome, started.elapsed())
+}
+
+/// Each huge document is refused with 400, nothing changes, and within a few seconds the
+/// server's resident memory is back within `RESIDENT_BOUND_MIB` of what it was before the
+/// first. The
+/// allocator gives freed memory back to the system a second after it was freed, at its next
+/// call: the wait makes a health call between two looks, as any client's next request would.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_huge_refused_document_leaves_resident_memory_as_it_was() {
+    let before_sent = SENT.load(Ordering::SeqCst);
+    let server = Server::start("strict");
+    let pid = server.child.id();
+    let state = state_text(&server);
+    let before = resident_mib(pid);
+    let mut failures = Vec::new();
+    for (name, document) in huge_refused_documents() {
+        let raw = request(
+            "PUT",
+            "/_emulator/state",
+            &[b"Content-Type: application/json"],
+            &document,
+        );
+        drop(document);
+        let (outcome, elapsed) = exchange_patiently(&server.address, raw);
+        if let Err(why) = Want::AdminError(vec![400]).check(&outcome, false) {
+            failures.push(format!("{name}: {why}"));
+        }
+        let peak = resident_mib(pid);
+        let settled = Instant::now() + Duration::from_secs(5);
+        let mut after = peak;
+        while after > before + RESIDENT_BOUND_MIB && Instant::now() < settled {
+            thread::sleep(Duration::from_millis(250));
+            server.healthy();
+            after = resident_mib(pid);
+        }
+        eprintln!(
+            "     {name:<58} VmRSS {before} MiB before, {peak} MiB at the answer ({elapsed:.1?}), {after} MiB after"
+        );
+        if after > before + RESIDENT_BOUND_MIB {
+            failures.push(format!(
+                "{name}: VmRSS {before} MiB before, still {after} MiB 5 s after the answer"
+            ));
+        }
+    }
+    if state_text(&server) != state {
+        failures.push("the state changed".into());
+    }
+    server.finish("memory", failures, before_sent);
 }
 
 // ---------------------------------------------------------------------------------------

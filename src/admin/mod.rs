@@ -237,6 +237,9 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
         bytes
     };
     crate::store::refuse_xml_unsafe(text).map_err(|e| format!("body: {e}"))?;
+    // Syntax first, keeping nothing: text that is not JSON is refused before any of it is
+    // built (a `Value` takes several times the text's size, which the allocator then kept).
+    serde_json::from_slice::<serde::de::IgnoredAny>(text).map_err(|e| format!("body: {e}"))?;
     let deserializer = &mut serde_json::Deserializer::from_slice(text);
     let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|e| {
         let path = e.path().to_string();
