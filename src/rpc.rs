@@ -20,8 +20,8 @@ use crate::journal::{self, Facts, Record, SignatureReport};
 use crate::protocol::{Format, Params, RpcRequest, Scheme, encode, parse};
 use crate::store::{Identity, Principal, World};
 use axum::extract::Request;
-use axum::http::Method;
 use axum::http::request::Parts;
+use axum::http::{Method, header};
 use axum::response::Response;
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,6 +43,8 @@ struct Exchange {
     signature: SignatureReport,
     fault_id: Option<String>,
     state_seq: Option<u64>,
+    /// Answer with `connection: close` (a body over the limit, `protocol::body`).
+    close: bool,
 }
 
 impl Exchange {
@@ -65,6 +67,7 @@ impl Exchange {
             },
             fault_id: None,
             state_seq: None,
+            close: false,
         }
     }
 
@@ -145,7 +148,7 @@ fn finish(
     result: &Result<(Action, Output), ApiError>,
 ) -> Response {
     let request_id = arrived.request_id;
-    let response = match result {
+    let mut response = match result {
         Ok((action, output)) => {
             encode::success(exchange.format, action.wire_name(), request_id, output)
         }
@@ -157,6 +160,10 @@ fn finish(
             error,
         ),
     };
+    if exchange.close {
+        let close = axum::http::HeaderValue::from_static("close");
+        response.headers_mut().insert(header::CONNECTION, close);
+    }
     let latency_micros = u64::try_from(arrived.started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let code = result.as_ref().err().map(ApiError::wire);
     let status = response.status().as_u16();
@@ -225,13 +232,19 @@ async fn pipeline(
     let body = if axum::body::HttpBody::is_end_stream(&body) {
         axum::body::Bytes::new()
     } else {
-        let timeout = app.settings.request_timeout;
-        let read = parse::read_body(&parts.headers, body, app.settings.body_limit);
-        Box::pin(tokio::time::timeout(timeout, read))
-            .await
-            .map_err(|_| {
-                ApiError::with(ErrorCode::RequestTimeout, &timeout.as_secs().to_string())
-            })??
+        let settings = &app.settings;
+        let read = parse::read_body(
+            &parts.headers,
+            body,
+            settings.body_limit,
+            settings.request_timeout,
+        );
+        let read = Box::pin(read).await;
+        // After a 413 the connection closes, whether or not the rest of the body was read.
+        exchange.close = read
+            .as_ref()
+            .is_err_and(|error| error.code == ErrorCode::RequestEntityTooLarge);
+        read?
     };
     let request = parse::decode(parts.method, parts.headers, parts.uri.query(), body)?;
     exchange.format = request.format;

@@ -1,5 +1,7 @@
 //! Hostile input against the built binary, over raw TCP: malformed requests, the server's
-//! limits, slow clients, too many connections, bad admin bodies and path tricks.
+//! limits, bodies over them written whole before the answer is read, the memory a huge
+//! refused document leaves, slow clients, too many connections, bad admin bodies and path
+//! tricks.
 //!
 //! Every RPC error is checked against the envelope (`shared/spec/wire.md` §4, `errors.md`):
 //! a 4xx, the exact JSON or XML content type, `Code`, a 36-character `RequestId` equal to
@@ -1563,6 +1565,311 @@ fn limits_are_answered_in_the_envelope() {
     let server = Server::start("strict");
     let failures = run(&server, limit_cases(), false);
     server.finish("limits", failures, before);
+}
+
+// ---------------------------------------------------------------------------------------
+// Bodies over the limit, written whole before the answer is read
+// ---------------------------------------------------------------------------------------
+
+/// What happened after an answer: the server closed the connection (`Ok`), or not.
+fn closed_after(reader: &mut impl BufRead, reset_is_closed: bool) -> Result<(), String> {
+    let mut rest = Vec::new();
+    match reader.read_to_end(&mut rest) {
+        Ok(_) if rest.is_empty() => Ok(()),
+        Ok(_) => Err(format!("{} bytes after the answer", rest.len())),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Err(format!(
+            "the connection was still open {IO_TIMEOUT:?} after the answer"
+        )),
+        Err(_) if reset_is_closed => Ok(()),
+        Err(e) => Err(format!("after the answer, not a clean close: {e}")),
+    }
+}
+
+/// Sends `raw` as an SDK does — all of it, in pieces of `piece` bytes 2 ms apart (as a file
+/// is streamed), and only then reads — and checks the answer, its `connection: close`, and
+/// that the server then closes the connection cleanly.
+fn written_then_read(
+    address: &str,
+    raw: &[u8],
+    piece: usize,
+    want: &Want,
+) -> Result<String, String> {
+    SENT.fetch_add(1, Ordering::SeqCst);
+    let mut stream = connect(address);
+    let started = Instant::now();
+    for (i, bytes) in raw.chunks(piece).enumerate() {
+        if i > 0 {
+            thread::sleep(Duration::from_millis(2));
+        }
+        stream
+            .write_all(bytes)
+            .map_err(|e| format!("writing the request failed: {e}"))?;
+    }
+    let mut reader = BufReader::new(stream);
+    let outcome = read_reply(&mut reader, false);
+    let elapsed = started.elapsed();
+    let note = want.check(&outcome, false)?;
+    if let Outcome::Reply(reply) = &outcome
+        && reply.header("connection") != Some("close")
+    {
+        return Err(format!("no connection: close: {}", outcome.summary()));
+    }
+    closed_after(&mut reader, false)?;
+    Ok(format!("{note}, then closed ({elapsed:.1?})"))
+}
+
+/// The head of a request announcing `length` bytes of body.
+fn announcing(method: &str, target: &str, length: usize) -> Vec<u8> {
+    format!(
+        "{method} {target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// 1 MiB + 1 of a body announced as 10 MiB, then a byte every 100 ms: the request timeout
+/// (2 s) bounds the drain, then 413 and the connection closes.
+fn dribbled(address: &str) -> Result<String, String> {
+    SENT.fetch_add(1, Ordering::SeqCst);
+    let stream = connect(address);
+    let mut writer = stream.try_clone().unwrap();
+    let mut raw = announcing("POST", &j(""), 10 * MIB);
+    raw.extend(vec![b'a'; MIB + 1]);
+    let started = Instant::now();
+    thread::spawn(move || {
+        if writer.write_all(&raw).is_err() {
+            return;
+        }
+        while started.elapsed() < Duration::from_secs(8) && writer.write_all(b"a").is_ok() {
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let mut reader = BufReader::new(stream);
+    let outcome = read_reply(&mut reader, false);
+    let elapsed = started.elapsed();
+    let note = e(413, "RequestEntityTooLarge", J).check(&outcome, false)?;
+    // The client is still writing: the close may reach it as a reset.
+    closed_after(&mut reader, true)?;
+    if !(Duration::from_millis(1500)..=Duration::from_millis(3500)).contains(&elapsed) {
+        return Err(format!("answered after {elapsed:.1?}, wanted about 2 s"));
+    }
+    Ok(format!("{note}, then closed ({elapsed:.1?})"))
+}
+
+fn state_text(server: &Server) -> Vec<u8> {
+    match exchange(&server.address, &get("/_emulator/state"), false, false).0 {
+        Outcome::Reply(reply) if reply.status == 200 => reply.body,
+        other => panic!("GET /_emulator/state: {}", other.summary()),
+    }
+}
+
+#[test]
+fn a_body_over_the_limit_written_whole_then_read_gets_the_413() {
+    const TL: &str = "RequestEntityTooLarge";
+    let before = SENT.load(Ordering::SeqCst);
+    let server = Server::start("strict");
+    let text_plain: &[u8] = b"Content-Type: text/plain";
+    let over = vec![b'a'; MIB + 16];
+    // Past the limit, more keeps coming: a server that answers when it reaches the limit and
+    // closes makes these writes fail.
+    let two_mib = vec![b'a'; 2 * MIB];
+    let admin_over = vec![b'a'; 65 * MIB];
+    let json: &[u8] = b"Content-Type: application/json";
+    let kib_64 = 64 * 1024;
+    let at_once = usize::MAX;
+    let chunked_over = request(
+        "POST",
+        &j(""),
+        &[text_plain, b"Transfer-Encoding: chunked"],
+        &chunked(&two_mib, kib_64),
+    );
+    let cases: Vec<(&str, Vec<u8>, usize, Want)> = vec![
+        (
+            "RPC: Content-Length 1 MiB + 16, written at once",
+            request("POST", &j(""), &[text_plain], &over),
+            at_once,
+            e(413, TL, J),
+        ),
+        (
+            "RPC: Content-Length 1 MiB + 16, in 64 KiB pieces",
+            request("POST", &j(""), &[text_plain], &over),
+            kib_64,
+            e(413, TL, J),
+        ),
+        (
+            "RPC: chunked 2 MiB in 64 KiB chunks, in 64 KiB pieces",
+            chunked_over,
+            kib_64,
+            e(413, TL, J),
+        ),
+        (
+            "RPC: a form body of 1 MiB + 16, V2 (XML), in 64 KiB pieces",
+            form(&format!("/?{Q}"), &over),
+            kib_64,
+            e(413, TL, X),
+        ),
+        (
+            "RPC: 64 MiB announced (past the drain bound), nothing sent",
+            announcing("POST", &j(""), 64 * MIB),
+            at_once,
+            e(413, TL, J),
+        ),
+        (
+            "admin: PUT state of 65 MiB, in 1 MiB pieces",
+            request("PUT", "/_emulator/state", &[json], &admin_over),
+            MIB,
+            Want::AdminError(vec![413]),
+        ),
+        (
+            "admin: PUT state, 1 GiB announced, nothing sent",
+            announcing("PUT", "/_emulator/state", 1024 * MIB),
+            at_once,
+            Want::AdminError(vec![413]),
+        ),
+    ];
+    let state = state_text(&server);
+    let mut failures = Vec::new();
+    for (name, raw, piece, want) in cases {
+        let started = Instant::now();
+        let result = written_then_read(&server.address, &raw, piece, &want);
+        // All of it is sent, or nothing is to come: never the timeout's 2 s.
+        if started.elapsed() > Duration::from_millis(1500) {
+            failures.push(format!("{name}: took {:.1?}", started.elapsed()));
+        }
+        match result {
+            Ok(note) => eprintln!("ok   {name:<58} {note}"),
+            Err(why) => {
+                eprintln!("FAIL {name:<58} {why}");
+                failures.push(format!("{name}: {why}"));
+            }
+        }
+    }
+    const DRIBBLED: &str = "RPC: 10 MiB announced, the rest dribbled";
+    match dribbled(&server.address) {
+        Ok(note) => eprintln!("ok   {DRIBBLED:<58} {note}"),
+        Err(why) => failures.push(format!("{DRIBBLED}: {why}")),
+    }
+    if state_text(&server) != state {
+        failures.push("the state changed".into());
+    }
+    server.finish("bodies over the limit", failures, before);
+}
+
+// ---------------------------------------------------------------------------------------
+// Memory after a huge refused document
+// ---------------------------------------------------------------------------------------
+
+/// How far above its resident memory before a request the server may stay after it.
+const RESIDENT_BOUND_MIB: u64 = 64;
+
+/// The resident memory (VmRSS) of process `pid`, in MiB.
+#[cfg(target_os = "linux")]
+fn resident_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("its status");
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .expect("VmRSS");
+    kib / 1024
+}
+
+/// 50 MiB state documents, each refused in its own way: 50 MiB of accounts then the end
+/// missing (invalid JSON), the same then an unknown field (valid JSON, a schema error at the
+/// very end), and one string of 50 MiB.
+fn huge_refused_documents() -> Vec<(&'static str, Vec<u8>)> {
+    let size = 50 * MIB;
+    let mut accounts = b"{\"accounts\":[".to_vec();
+    for i in 0u64.. {
+        if accounts.len() >= size {
+            break;
+        }
+        let account = format!(
+            "{{\"accountId\":\"{}\",\"displayName\":\"account {i}\",\"accessKeys\":[{{\"accessKeyId\":\"LTAI{i:016}\",\"accessKeySecret\":\"secret-{i}\"}}]}},",
+            1_000_000_000_000_000 + i
+        );
+        accounts.extend_from_slice(account.as_bytes());
+    }
+    *accounts.last_mut().unwrap() = b']';
+    let truncated = accounts.clone();
+    accounts.extend_from_slice(b",\"unknown\":1}");
+    let mut string = b"{\"x\":\"".to_vec();
+    string.resize(size, b'a');
+    string.extend_from_slice(b"\"}");
+    vec![
+        ("50 MiB of accounts, then the end missing", truncated),
+        ("50 MiB of accounts, then an unknown field", accounts),
+        ("a string of 50 MiB", string),
+    ]
+}
+
+/// As `exchange`, waiting up to a minute for the answer (a debug build parses 50 MiB slowly).
+fn exchange_patiently(address: &str, raw: Vec<u8>) -> (Outcome, Duration) {
+    SENT.fetch_add(1, Ordering::SeqCst);
+    let stream = connect(address);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let started = Instant::now();
+    thread::spawn(move || writer.write_all(&raw));
+    let outcome = read_reply(&mut BufReader::new(stream), false);
+    (outcome, started.elapsed())
+}
+
+/// Each huge document is refused with 400, nothing changes, and within a few seconds the
+/// server's resident memory is back within `RESIDENT_BOUND_MIB` of what it was before the
+/// first. The
+/// allocator gives freed memory back to the system a second after it was freed, at its next
+/// call: the wait makes a health call between two looks, as any client's next request would.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_huge_refused_document_leaves_resident_memory_as_it_was() {
+    let before_sent = SENT.load(Ordering::SeqCst);
+    let server = Server::start("strict");
+    let pid = server.child.id();
+    let state = state_text(&server);
+    let before = resident_mib(pid);
+    let mut failures = Vec::new();
+    for (name, document) in huge_refused_documents() {
+        let raw = request(
+            "PUT",
+            "/_emulator/state",
+            &[b"Content-Type: application/json"],
+            &document,
+        );
+        drop(document);
+        let (outcome, elapsed) = exchange_patiently(&server.address, raw);
+        if let Err(why) = Want::AdminError(vec![400]).check(&outcome, false) {
+            failures.push(format!("{name}: {why}"));
+        }
+        let peak = resident_mib(pid);
+        let settled = Instant::now() + Duration::from_secs(5);
+        let mut after = peak;
+        while after > before + RESIDENT_BOUND_MIB && Instant::now() < settled {
+            thread::sleep(Duration::from_millis(250));
+            server.healthy();
+            after = resident_mib(pid);
+        }
+        eprintln!(
+            "     {name:<58} VmRSS {before} MiB before, {peak} MiB at the answer ({elapsed:.1?}), {after} MiB after"
+        );
+        if after > before + RESIDENT_BOUND_MIB {
+            failures.push(format!(
+                "{name}: VmRSS {before} MiB before, still {after} MiB 5 s after the answer"
+            ));
+        }
+    }
+    if state_text(&server) != state {
+        failures.push("the state changed".into());
+    }
+    server.finish("memory", failures, before_sent);
 }
 
 // ---------------------------------------------------------------------------------------

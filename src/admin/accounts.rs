@@ -1,16 +1,15 @@
 //! Accounts, one at a time (one per test lets tests run in parallel), their keys, regions.
 
 use super::{Shared, json_body, persisted, refused};
-use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 /// `POST /_emulator/accounts`: a fresh account from an optional partial one; 201 with its
 /// generated AccessKey pair.
-pub async fn create(State(app): Shared, body: Body) -> Response {
-    let partial: Value = match json_body(&app, body).await {
+pub async fn create(State(app): Shared, request: Request) -> Response {
+    let partial: Value = match json_body(&app, request).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };
@@ -59,8 +58,12 @@ pub async fn read(State(app): Shared, Path(account_id): Path<String>) -> Respons
 }
 
 /// `PUT`: replaces the account (201 when it did not exist).
-pub async fn replace(State(app): Shared, Path(account_id): Path<String>, body: Body) -> Response {
-    let body: Value = match json_body(&app, body).await {
+pub async fn replace(
+    State(app): Shared,
+    Path(account_id): Path<String>,
+    request: Request,
+) -> Response {
+    let body: Value = match json_body(&app, request).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };
@@ -78,8 +81,12 @@ pub async fn replace(State(app): Shared, Path(account_id): Path<String>, body: B
 }
 
 /// `PATCH`: JSON merge patch (RFC 7386) onto the account.
-pub async fn merge(State(app): Shared, Path(account_id): Path<String>, body: Body) -> Response {
-    let patch: Value = match json_body(&app, body).await {
+pub async fn merge(
+    State(app): Shared,
+    Path(account_id): Path<String>,
+    request: Request,
+) -> Response {
+    let patch: Value = match json_body(&app, request).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };
@@ -101,9 +108,9 @@ pub async fn delete(State(app): Shared, Path(account_id): Path<String>) -> Respo
 pub async fn patch_key(
     State(app): Shared,
     Path((account_id, key_id)): Path<(String, String)>,
-    body: Body,
+    request: Request,
 ) -> Response {
-    let patch: Value = match json_body(&app, body).await {
+    let patch: Value = match json_body(&app, request).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };
@@ -117,9 +124,9 @@ pub async fn patch_key(
 pub async fn patch_region(
     State(app): Shared,
     Path(region_id): Path<String>,
-    body: Body,
+    request: Request,
 ) -> Response {
-    let patch: Value = match json_body(&app, body).await {
+    let patch: Value = match json_body(&app, request).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };

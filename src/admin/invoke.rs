@@ -8,7 +8,7 @@ use super::{Shared, failure, json_body};
 use crate::actions::Action;
 use crate::protocol::signature::client::{self, Credentials};
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -71,8 +71,8 @@ pub async fn actions() -> Response {
 /// `POST /_emulator/invoke`: 200 with `{"httpStatus", "code", "message", "requestId",
 /// "contentType", "body", "request": {"method", "url", "headers"}}` whatever the call
 /// answered; 4xx only when the invocation itself is wrong.
-pub async fn invoke(State(app): Shared, headers: HeaderMap, body: Body) -> Response {
-    let invocation: Invocation = match json_body(&app, body).await {
+pub async fn invoke(State(app): Shared, headers: HeaderMap, request: Request) -> Response {
+    let invocation: Invocation = match json_body(&app, request).await {
         Ok(value) => value,
         Err(answer) => return answer,
     };

@@ -11,11 +11,12 @@ mod state;
 mod ui;
 
 use crate::app::App;
+use crate::protocol::body::{self, BodyError};
 use crate::store::ControlError;
 use axum::Router;
-use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -23,7 +24,10 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use std::sync::Arc;
 
-/// Largest admin request body: a state document with thousands of accounts fits.
+/// Largest admin request body: a state document with thousands of accounts fits. A larger
+/// body is answered 413 after up to `protocol::body::DRAINED_PAST_LIMIT` (16 MiB) more of it
+/// is read and thrown away, so a client that writes its whole body first reads the answer:
+/// bodies up to 80 MiB are read to their end, larger ones are answered at once.
 pub const ADMIN_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 type Shared = State<Arc<App>>;
@@ -188,47 +192,65 @@ fn refused(error: ControlError) -> Response {
     }
 }
 
-/// Reads a JSON body as `T` (an empty body is JSON `null`), naming the path that is wrong.
-async fn json_body<T: DeserializeOwned>(app: &App, body: Body) -> Result<T, Response> {
+/// Reads a request's body (`protocol::body`), or the admin answer to its failure: 413 (then
+/// the connection closes), 408, or 400.
+async fn read_body(app: &App, request: Request) -> Result<Bytes, Response> {
     let timeout = app.settings.request_timeout;
-    let bytes = tokio::time::timeout(timeout, axum::body::to_bytes(body, ADMIN_BODY_LIMIT))
+    let (parts, body) = request.into_parts();
+    body::read(&parts.headers, body, ADMIN_BODY_LIMIT, timeout)
         .await
-        .map_err(|_| {
-            failure(
+        .map_err(|error| match error {
+            BodyError::TooLarge => {
+                let mut answer = failure(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the body exceeds the admin limit of {ADMIN_BODY_LIMIT} bytes"),
+                );
+                let close = HeaderValue::from_static("close");
+                answer.headers_mut().insert(header::CONNECTION, close);
+                answer
+            }
+            BodyError::TimedOut => failure(
                 StatusCode::REQUEST_TIMEOUT,
                 format!(
                     "the body was not received within {} seconds",
                     timeout.as_secs()
                 ),
-            )
-        })?
-        .map_err(|_| {
-            failure(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the body exceeds the admin limit of {ADMIN_BODY_LIMIT} bytes"),
-            )
-        })?;
+            ),
+            BodyError::Broken => failure(StatusCode::BAD_REQUEST, "body: could not be read"),
+        })
+}
+
+/// Reads a JSON body as `T` (an empty body is JSON `null`), naming the path that is wrong.
+async fn json_body<T>(app: &App, request: Request) -> Result<T, Response>
+where
+    T: DeserializeOwned + Send,
+{
+    let bytes = read_body(app, request).await?;
+    parse_json(&bytes).map_err(|message| failure(StatusCode::BAD_REQUEST, message))
+}
+
+/// JSON text as `T` (blank text is `null`), or what is wrong with it, with its path.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"null"
     } else {
-        &bytes
+        bytes
     };
-    crate::store::refuse_xml_unsafe(text)
-        .map_err(|e| failure(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    crate::store::refuse_xml_unsafe(text).map_err(|e| format!("body: {e}"))?;
+    // Syntax first, keeping nothing: text that is not JSON is refused before any of it is
+    // built (a `Value` takes several times the text's size, which the allocator then kept).
+    serde_json::from_slice::<serde::de::IgnoredAny>(text).map_err(|e| format!("body: {e}"))?;
     let deserializer = &mut serde_json::Deserializer::from_slice(text);
     let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let message = if path == "." {
+        if path == "." {
             format!("body: {inner}")
         } else {
             format!("{path}: {inner}")
-        };
-        failure(StatusCode::BAD_REQUEST, message)
+        }
     })?;
-    deserializer
-        .end()
-        .map_err(|e| failure(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    deserializer.end().map_err(|e| format!("body: {e}"))?;
     Ok(value)
 }
 

@@ -3,15 +3,14 @@
 use super::{Shared, failure, json_body};
 use crate::faults::Rule;
 use crate::journal::Query;
-use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// `POST /_emulator/faults`: 201 `{"faultId"}`.
-pub async fn add_fault(State(app): Shared, body: Body) -> Response {
-    let rule: Rule = match json_body(&app, body).await {
+pub async fn add_fault(State(app): Shared, request: Request) -> Response {
+    let rule: Rule = match json_body(&app, request).await {
         Ok(rule) => rule,
         Err(answer) => return answer,
     };

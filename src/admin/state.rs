@@ -1,9 +1,8 @@
 //! Health, the whole state, reset and snapshots.
 
-use super::{Shared, failure, json_body, persisted, refused};
+use super::{Shared, failure, persisted, read_body, refused};
 use crate::store::parse_document;
-use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -16,14 +15,17 @@ pub async fn get_state(State(app): Shared) -> Response {
     axum::Json(app.store.dump()).into_response()
 }
 
-/// Replaces the whole state; on any error nothing changes.
-pub async fn put_state(State(app): Shared, body: Body) -> Response {
-    let document: Value = match json_body(&app, body).await {
-        Ok(value) => value,
+/// Replaces the whole state; on any error nothing changes. The body is parsed straight into
+/// the typed document: never into a `serde_json::Value` (several times the text's size), nor
+/// into a second copy of the text.
+pub async fn put_state(State(app): Shared, request: Request) -> Response {
+    let bytes = match read_body(&app, request).await {
+        Ok(bytes) => bytes,
         Err(answer) => return answer,
     };
-    let bytes = document.to_string();
-    match parse_document(bytes.as_bytes()) {
+    let parsed = parse_document(&bytes);
+    drop(bytes);
+    match parsed {
         Ok(document) => {
             app.store.replace(document);
             persisted(&app, axum::Json(app.store.dump()).into_response()).await

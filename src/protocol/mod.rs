@@ -1,5 +1,6 @@
 //! The wire, and only the wire: decoding requests, the parameter reader, encoding answers.
 
+pub mod body;
 pub mod encode;
 pub mod params;
 pub mod parse;

@@ -1,10 +1,12 @@
 //! From HTTP to an RPC request: body within its limit, query and form body decoded and merged,
 //! the signature scheme recognised, the response format chosen (`wire.md` §1).
 
+use super::body::{self, BodyError};
 use super::params::{MAX_PARAMS, Pair, Params, count_pairs, decode_form};
 use crate::error::{ApiError, ErrorCode};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, Method, header};
+use std::time::Duration;
 
 /// The request headers the gateway reads, parsed once at compile time (a lookup by `&str`
 /// validates and hashes the name every time).
@@ -147,26 +149,26 @@ pub fn check_headers(headers: &HeaderMap) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Reads the body, refusing one larger than `limit` bytes with `RequestEntityTooLarge`.
-pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    let too_large = || ApiError::with(ErrorCode::RequestEntityTooLarge, &limit.to_string());
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let over_limit = std::error::Error::source(&e)
-            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-        if over_limit {
-            too_large()
-        } else {
+/// Reads the body ([`body::read`]): over `limit` bytes it is `RequestEntityTooLarge` (answer
+/// it with `connection: close`), not all there within `timeout` `RequestTimeout`.
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, ApiError> {
+    body::read(headers, body, limit, timeout)
+        .await
+        .map_err(|error| match error {
+            BodyError::TooLarge => {
+                ApiError::with(ErrorCode::RequestEntityTooLarge, &limit.to_string())
+            }
+            BodyError::TimedOut => {
+                ApiError::with(ErrorCode::RequestTimeout, &timeout.as_secs().to_string())
+            }
             // The client went away or sent a broken chunked body: nothing was read.
-            ApiError::invalid("Body")
-        }
-    })
+            BodyError::Broken => ApiError::invalid("Body"),
+        })
 }
 
 /// Decodes query and form body into one request (`wire.md` §1).

@@ -8,7 +8,10 @@ use super::model::{
 };
 use super::strict::Strict;
 use disks::validate_disks;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer, SeqAccess, Visitor};
 use std::collections::HashSet;
+use std::marker::PhantomData;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -59,22 +62,69 @@ pub fn parse_document(json: &[u8]) -> Result<StateDocument, String> {
     if json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err("invalid state document: must be a JSON object".to_owned());
     }
+    deserialize::<Shape>(json)?;
+    let document: StateDocument = deserialize(json)?;
+    validate(&document)?;
+    Ok(document)
+}
+
+/// The state document's shape, checked as [`StateDocument`] checks it but keeping nothing:
+/// each region and account is dropped once read, so that a document refused for its shape
+/// (not JSON, an unknown field at its end) never holds all its accounts at once — parsed, a
+/// 50 MiB document took 110 MiB more, which the allocator then kept.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Shape {
+    #[serde(default, rename = "regions")]
+    _regions: OneAtATime<Region>,
+    #[serde(default, rename = "accounts")]
+    _accounts: OneAtATime<Account>,
+}
+
+/// A JSON array of `T`s, each read then dropped.
+struct OneAtATime<T>(PhantomData<T>);
+
+impl<T> Default for OneAtATime<T> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneAtATime<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(Self::default())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for OneAtATime<T> {
+    type Value = Self;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<T>()?.is_some() {}
+        Ok(self)
+    }
+}
+
+/// `json` as `T`, refusals naming the path that is wrong.
+fn deserialize<T: DeserializeOwned>(json: &[u8]) -> Result<T, String> {
     let deserializer = &mut serde_json::Deserializer::from_slice(json);
-    let document: StateDocument = serde_path_to_error::deserialize(Strict(&mut *deserializer))
-        .map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." {
-                format!("invalid state document: {inner}")
-            } else {
-                format!("{path}: {inner}")
-            }
-        })?;
+    let value = serde_path_to_error::deserialize(Strict(&mut *deserializer)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            format!("invalid state document: {inner}")
+        } else {
+            format!("{path}: {inner}")
+        }
+    })?;
     deserializer
         .end()
         .map_err(|e| format!("invalid state document: {e}"))?;
-    validate(&document)?;
-    Ok(document)
+    Ok(value)
 }
 
 /// Checks what serde cannot: uniqueness and references between parts of the document.
