@@ -297,6 +297,11 @@ def test_client_token_is_the_same_across_python_sdks(flavours):
     assert len(set(ids.values())) == 1, ids
     again = Recorder(flavours["py-tea-v3"])("CreateDisk", **params, OwnerAccount="someone")
     assert again["DiskId"] == ids["py-tea-v3"]
+    # py-core sends whatever string it is given: "true" (as Node sends it) decodes to the same
+    # value as the "True" the Python SDKs sent, so it is the same request
+    lower = Recorder(flavours["py-core"])("CreateDisk", **{**params, "Encrypted": "true"})
+    assert lower["DiskId"] == ids["py-tea-v3"]
+    assert len(describe(Recorder(flavours["py-core"]))) == 1
 
 
 # --------------------------------------------------------------------------- filters
