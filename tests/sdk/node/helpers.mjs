@@ -86,6 +86,9 @@ export const MSG_FORBIDDEN_RAM =
 const ECS_CASES = JSON.parse(readFileSync(new URL('../ecs_cases.json', import.meta.url), 'utf8'));
 // Every documented error: {id, creds, action, params, status, code, message[, authAction, authUser]}
 export const ERROR_CASES = ECS_CASES.errors;
+// The documented errors of disks.md 3.2-3.4: {id, creds, setup?, stateDisks?, action, params,
+// status, code, message}; "$disk" in params = the DiskId of the setup step named "disk"
+export const DISK_ERROR_CASES = ECS_CASES.disks;
 
 export const RAM_OWNER_ID = '1000000000000108';
 
@@ -122,6 +125,24 @@ export class SdkError extends Error {
 
 const lowerFirst = (s) => s[0].toLowerCase() + s.slice(1);
 
+/** wire name -> model field name, from a model's own table */
+const wireToFieldOf = (Model) => Object.fromEntries(Object.entries(Model.names()).map(([f, w]) => [w, f]));
+
+/**
+ * A parameter value as the model field takes it: a repeated structure given in wire names
+ * (`Tag: [{Key, Value}]`) becomes instances of the item model (CreateDiskRequestTag), which the
+ * client flattens to Tag.N.Key (plain objects would be flattened with the field names).
+ */
+function modelValue(type, value) {
+  if (!Array.isArray(value) || type?.type !== 'array' || typeof type.itemType !== 'function') return value;
+  const Item = type.itemType;
+  const itemFields = wireToFieldOf(Item);
+  return value.map((item) => new Item(Object.fromEntries(Object.entries(item).map(([k, v]) => {
+    assert.ok(itemFields[k], `${Item.name} has no field for ${k}`);
+    return [itemFields[k], v];
+  }))));
+}
+
 class TeaFlavour {
   constructor(name, endpoint, signatureAlgorithm) {
     this.name = name;
@@ -142,12 +163,12 @@ class TeaFlavour {
 
   async call(action, params, creds = 'default') {
     const Req = ecs[`${action}Request`];
-    // wire name -> model field name, from the model's own table
-    const wireToField = Object.fromEntries(Object.entries(Req.names()).map(([f, w]) => [w, f]));
+    const wireToField = wireToFieldOf(Req);
+    const types = Req.types();
     const fields = {};
     for (const [k, v] of Object.entries(params)) {
       assert.ok(wireToField[k], `${action}Request has no field for ${k}`);
-      fields[wireToField[k]] = v;
+      fields[wireToField[k]] = modelValue(types[wireToField[k]], v);
     }
     const req = new Req(fields);
     assert.deepEqual(req.toMap(), params);
