@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A narrated walkthrough of ecs-emulator: it starts a server, then — with `ecs-emulator call`
-# alone, no SDK — shows the happy path of the disk default-encryption family and every
-# documented error, each from the demo account of the default fixture that is made for it.
+# alone, no SDK — shows the happy path of the disk default-encryption family, what it does to
+# a disk created afterwards, and every documented error of the family, each from the demo
+# account of the default fixture that is made for it.
 # Each step checks the answer it narrates, so the script doubles as a test (exit 1 on a
 # surprise).
 #
@@ -26,11 +27,15 @@ for _ in $(seq 50); do "$bin" healthcheck --listen "$listen" >/dev/null 2>&1 && 
 bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true)
 say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; sleep "${DEMO_PAUSE:-0}"; }
 
-# expect CODE AK SECRET -- ACTION Key=Value…   (CODE "ok" for a success)
+# expect CODE AK SECRET -- ACTION Key=Value…   (CODE "ok" for a success); the answer stays in $out
+out=
 expect() {
   local code=$1 ak=$2 secret=$3; shift 4
-  echo "\$ ecs-emulator call $* --access-key-id $ak"
-  local out
+  local shown=() arg
+  for arg in "$@"; do  # quoted as a shell needs it, to be pasted
+    if [[ $arg =~ [^A-Za-z0-9=_./:-] ]]; then shown+=("'$arg'"); else shown+=("$arg"); fi
+  done
+  echo "\$ ecs-emulator call ${shown[*]} --access-key-id $ak"
   out=$("$bin" call --listen "$listen" --access-key-id "$ak" --access-key-secret "$secret" "$@" || true)
   echo "$out" | sed 's/^/  /'
   if [[ $code == ok ]]; then
@@ -38,6 +43,11 @@ expect() {
   else
     grep -q "\"Code\": \"$code\"" <<<"$out" || { echo "demo: expected $code" >&2; exit 1; }
   fi
+}
+
+# shows '"Name": value' — the last answer holds that field, as printed
+shows() {
+  grep -qF "$1" <<<"$out" || { echo "demo: expected $1 in the answer" >&2; exit 1; }
 }
 
 default=(LTAI5tTestAccessKey01 TestSecret01)
@@ -49,6 +59,24 @@ expect ok "${default[@]}" -- EnableDiskEncryptionByDefault $hz
 expect ok "${default[@]}" -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=alias/demo
 expect ok "${default[@]}" -- DescribeDiskDefaultKMSKeyId $hz
 expect ok "${default[@]}" -- ResetDiskDefaultKMSKeyId $hz
+expect ok "${default[@]}" -- DisableDiskEncryptionByDefault $hz
+
+say "What default encryption is for: a disk created afterwards is encrypted with the default key"
+expect ok "${default[@]}" -- EnableDiskEncryptionByDefault $hz
+expect ok "${default[@]}" -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=alias/demo
+expect ok "${default[@]}" -- CreateDisk $hz ZoneId=cn-hangzhou-h DiskCategory=cloud_essd Size=40
+disk=$(sed -n 's/^ *"DiskId": "\(d-[0-9a-z]*\)".*/\1/p' <<<"$out")
+[[ -n $disk ]] || { echo "demo: no DiskId in the answer" >&2; exit 1; }
+# DiskIds is one parameter holding a JSON array.
+expect ok "${default[@]}" -- DescribeDisks $hz "DiskIds=[\"$disk\"]"
+shows '"TotalCount": 1'
+shows '"Encrypted": true'
+shows '"KMSKeyId": "key-hzz65e1c1f1wh3ka4wq4e"'
+say "A disk that may not be unencrypted while default encryption is on"
+expect InvalidEncrypted.NotMatchDiskDefaultEncryption "${default[@]}" -- CreateDisk $hz ZoneId=cn-hangzhou-h DiskCategory=cloud_essd Size=40 Encrypted=false
+say "A category the zone does not offer (the fixture's cn-hangzhou-k: cloud_essd and cloud_auto only)"
+expect InvalidDataDiskCategory.NotSupported "${default[@]}" -- CreateDisk $hz ZoneId=cn-hangzhou-k DiskCategory=cloud Size=40
+expect ok "${default[@]}" -- DeleteDisk DiskId=$disk
 expect ok "${default[@]}" -- DisableDiskEncryptionByDefault $hz
 
 say "A required parameter left out"
@@ -98,4 +126,4 @@ expect ok "${default[@]}" -- EnableDiskEncryptionByDefault $hz
 expect ok "${default[@]}" -- --api-version 2016-01-20 DisableKey KeyId=alias/demo
 expect InvalidParameter.KMSKeyId.CMKNotEnabled "${default[@]}" -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=alias/demo
 
-say "Done: every documented error of the family, from the default fixture alone"
+say "Done: every documented error of the family and two of disks, from the default fixture alone"

@@ -53,6 +53,12 @@ def enable_default_encryption(client, region, key_id):
         ecs.ModifyDiskDefaultKMSKeyIdRequest(region_id=region, kmskey_id=key_id)))
 
 
+def create_data_disk(client, region, zone, size_gib=40):
+    """A data disk; its encryption is left to the account's default (no Encrypted, no key)."""
+    return with_retries(lambda: client.create_disk(ecs.CreateDiskRequest(
+        region_id=region, zone_id=zone, disk_category="cloud_essd", size=size_gib))).body.disk_id
+
+
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture
 def account():
@@ -118,6 +124,18 @@ def test_enables_encryption_with_the_key(client, key_id):
     assert encrypted(client) is True
     assert client.describe_disk_default_kmskey_id(
         ecs.DescribeDiskDefaultKMSKeyIdRequest(region_id=REGION)).body.kmskey_id == key_id
+
+
+def test_new_disks_are_encrypted_with_the_default_key(client, key_id):
+    enable_default_encryption(client, REGION, key_id)
+
+    disk_id = create_data_disk(client, REGION, "cn-hangzhou-h")
+
+    # DiskIds is one parameter holding a JSON array
+    [disk] = client.describe_disks(ecs.DescribeDisksRequest(
+        region_id=REGION, disk_ids=json.dumps([disk_id]))).body.disks.disk
+    assert disk.encrypted is True
+    assert disk.kmskey_id == key_id
 
 
 def test_the_call_was_made_with_the_key(client, account, key_id):

@@ -414,3 +414,130 @@ async fn the_page_and_its_files_are_served_without_the_token() {
         assert_eq!(status, 401, "{path}");
     }
 }
+
+/// The disks panel reads no endpoint of its own: the account's `disks` and the regions'
+/// `zones`, from the reads the page makes every second, and it creates and deletes through
+/// `/invoke`.
+#[tokio::test]
+async fn the_disks_panel_reads_the_account_and_the_regions() {
+    let harness = strict();
+    let account_path = format!("/_emulator/accounts/{DEFAULT_ACCOUNT}");
+    let (_, account) = harness.admin(Method::GET, &account_path, None).await;
+    assert_eq!(
+        account.get("disks"),
+        None,
+        "no disk: no field (the page reads `?? []`)"
+    );
+    let (_, regions) = harness.admin(Method::GET, "/_emulator/regions", None).await;
+    let hangzhou = regions["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["regionId"] == "cn-hangzhou")
+        .unwrap();
+    let zones: Vec<(&str, usize)> = hangzhou["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| {
+            let categories = z["diskCategories"].as_array().unwrap().len();
+            (z["zoneId"].as_str().unwrap(), categories)
+        })
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            ("cn-hangzhou-h", 6),
+            ("cn-hangzhou-i", 6),
+            ("cn-hangzhou-j", 6),
+            ("cn-hangzhou-k", 2)
+        ]
+    );
+
+    // As the page sends it: default encryption on with the key, then no Encrypted.
+    harness
+        .admin(
+            Method::PATCH,
+            &account_path,
+            Some(&format!(
+                r#"{{"regionSettings": {{"cn-hangzhou": {{"defaultEncryption":
+                    {{"enabled": true, "kmsKeyId": "{DEFAULT_KEY}"}}}}}}}}"#
+            )),
+        )
+        .await;
+    let (_, answer) = invoke(
+        &harness,
+        json!({
+            "action": "CreateDisk",
+            "accountId": DEFAULT_ACCOUNT,
+            "params": {"RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-h",
+                       "DiskCategory": "cloud_essd", "Size": "40"},
+        }),
+    )
+    .await;
+    assert_eq!(answer["httpStatus"], 200, "{answer}");
+    let created: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    let disk_id = created["DiskId"].as_str().unwrap();
+    let (_, account) = harness.admin(Method::GET, &account_path, None).await;
+    let disk = &account["disks"][0];
+    assert_eq!(account["disks"].as_array().unwrap().len(), 1);
+    // The fields the table shows and sorts by.
+    assert_eq!(
+        [
+            &disk["diskId"],
+            &disk["regionId"],
+            &disk["zoneId"],
+            &disk["category"],
+            &disk["performanceLevel"],
+            &disk["size"],
+            &disk["encrypted"],
+            &disk["kmsKeyId"]
+        ],
+        [
+            &json!(disk_id),
+            &json!("cn-hangzhou"),
+            &json!("cn-hangzhou-h"),
+            &json!("cloud_essd"),
+            &json!("PL1"),
+            &json!(40),
+            &json!(true),
+            &json!(DEFAULT_KEY)
+        ]
+    );
+    assert!(
+        disk["creationTime"].as_str().unwrap().ends_with('Z'),
+        "{disk}"
+    );
+
+    // Encrypted=false while default encryption is on: the code and message the page shows.
+    let (_, answer) = invoke(
+        &harness,
+        json!({
+            "action": "CreateDisk",
+            "params": {"RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-h", "Size": "40",
+                       "Encrypted": "false"},
+        }),
+    )
+    .await;
+    assert_eq!(
+        (&answer["httpStatus"], &answer["code"]),
+        (
+            &json!(403),
+            &json!("InvalidEncrypted.NotMatchDiskDefaultEncryption")
+        ),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["message"],
+        "Enabling disk default encryption prevents the creation of non-encrypted disks."
+    );
+
+    let (_, answer) = invoke(
+        &harness,
+        json!({"action": "DeleteDisk", "params": {"DiskId": disk_id}}),
+    )
+    .await;
+    assert_eq!(answer["httpStatus"], 200, "{answer}");
+    let (_, account) = harness.admin(Method::GET, &account_path, None).await;
+    assert_eq!(account.get("disks"), None, "{account}");
+}

@@ -6,8 +6,12 @@
 // showing something the server did not do. (ModifyDiskDefaultKMSKeyId needs default
 // encryption on in the region, so the first step turns it on.)
 //
+// Last, the disk story of disks.md §4: default encryption on, a disk created without
+// `Encrypted` is encrypted with the default key, `Encrypted=false` is refused.
+//
 //   UI_SCREENSHOT=path   where the screenshot goes, from the repository's root
-//                        (default target/ui/dashboard.png)
+//                        (default target/ui/dashboard.png); the disks panel's goes to
+//                        target/ui/disks.png
 //   CHROMIUM=path        the browser (default /usr/bin/chromium)
 
 import { mkdirSync } from 'node:fs';
@@ -23,6 +27,7 @@ const KEY = 'key-hzz65e1c1f1wh3ka4wq4e';
 const NOT_OPEN = 'InvalidOperation.KMSServiceNotOpen';
 const UUID_RE = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 const SCREENSHOT = path.resolve(REPO_ROOT, process.env.UI_SCREENSHOT ?? 'target/ui/dashboard.png');
+const DISKS_SCREENSHOT = path.resolve(REPO_ROOT, 'target/ui/disks.png');
 
 let emu;
 let browser;
@@ -218,5 +223,70 @@ test('a snapshot, a reset to the fixture, and the snapshot restored', async () =
   await restore.click();
   await page.waitForFunction((key) => document.getElementById('encryption-key').value === key, KEY);
   assert.equal((await account()).regionSettings['cn-hangzhou'].defaultEncryption.kmsKeyId, KEY);
+  assert.deepEqual(problems, []);
+});
+
+test('default encryption on: a disk created without Encrypted is encrypted with the default key', async () => {
+  // From the fixture: encryption off, no disk.
+  await page.getByRole('button', { name: 'Reset state' }).click();
+  await page.waitForFunction(() => !document.getElementById('encryption-enabled').checked);
+  await page.locator('#disks-count', { hasText: 'No disk in this region.' }).waitFor();
+  assert.deepEqual((await account()).disks ?? [], []);
+
+  await page.getByLabel('Disk encryption by default').check();
+  await page.locator('#encryption-key').selectOption(KEY);
+  await serverHas('encryption on with the key', (state) =>
+    hangzhou(state).defaultEncryption?.enabled === true && hangzhou(state).defaultEncryption?.kmsKeyId === KEY);
+
+  // The form as it opens: the region's first zone, cloud_essd, 40 GiB, Encrypted not sent,
+  // no key.
+  assert.deepEqual(await page.locator('#disk-zone option').evaluateAll((o) => o.map((x) => x.value)),
+    ['cn-hangzhou-h', 'cn-hangzhou-i', 'cn-hangzhou-j', 'cn-hangzhou-k']);
+  assert.equal(await page.getByLabel('Zone', { exact: true }).inputValue(), 'cn-hangzhou-h');
+  assert.equal(await page.getByLabel('Category', { exact: true }).inputValue(), 'cloud_essd');
+  assert.equal(await page.getByLabel('Size (GiB)').inputValue(), '40');
+  assert.equal(await page.getByLabel('Encrypted', { exact: true }).inputValue(), '');
+  assert.equal(await page.getByLabel('KMS key', { exact: true }).inputValue(), '');
+  await page.getByRole('button', { name: 'Create disk' }).click();
+
+  const row = page.locator('#disks tbody tr');
+  await row.first().waitFor();
+  assert.equal(await row.count(), 1);
+  const diskId = await row.getAttribute('data-disk-id');
+  assert.match(diskId, /^d-[0-9a-z]{20}$/);
+  assert.equal(await row.getAttribute('data-encrypted'), 'true');
+  assert.equal(await row.getAttribute('data-kms-key-id'), KEY);
+  const cells = await row.locator('td').allInnerTexts();
+  assert.deepEqual(cells.slice(0, 3).map((c) => c.replace(/\s+/g, ' ').trim()),
+    [`${diskId} cn-hangzhou-h`, 'cloud_essd 40 GiB · PL1', `yes ${KEY} alias/demo, the default key`]);
+  assert.equal(await page.locator('#disks-count').textContent(), '1 disk.');
+
+  // What the server holds, and what the page sent: no Encrypted, no KMSKeyId.
+  const [disk] = (await account()).disks;
+  assert.deepEqual([disk.diskId, disk.zoneId, disk.category, disk.size, disk.encrypted, disk.kmsKeyId],
+    [diskId, 'cn-hangzhou-h', 'cloud_essd', 40, true, KEY]);
+  const calls = (await emu.admin('GET', '/_emulator/requests?action=CreateDisk')).body.requests;
+  assert.equal(calls.length, 1);
+  assert.deepEqual(calls[0].params,
+    { RegionId: 'cn-hangzhou', ZoneId: 'cn-hangzhou-h', DiskCategory: 'cloud_essd', Size: '40' });
+
+  // Encrypted=false while default encryption is on: the API's error, under the form.
+  await page.getByLabel('Encrypted', { exact: true }).selectOption('false');
+  await page.getByRole('button', { name: 'Create disk' }).click();
+  await page.locator('#disk-error-code').waitFor();
+  assert.equal(await page.locator('#disk-error-code').textContent(), 'InvalidEncrypted.NotMatchDiskDefaultEncryption');
+  assert.equal(await page.locator('#disk-error').innerText(),
+    'HTTP 403 InvalidEncrypted.NotMatchDiskDefaultEncryption Enabling disk default encryption prevents the creation of non-encrypted disks.');
+  assert.equal((await account()).disks.length, 1);
+  await page.locator('#disks').scrollIntoViewIfNeeded();
+  mkdirSync(path.dirname(DISKS_SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: DISKS_SCREENSHOT });
+
+  await page.getByRole('button', { name: `Delete the disk ${diskId}` }).click();
+  await page.locator('#disks-count', { hasText: 'No disk in this region.' }).waitFor();
+  assert.equal(await row.count(), 0);
+  assert.deepEqual((await account()).disks ?? [], []);
+  // The error of the refused call is gone once a call succeeds.
+  assert.equal(await page.locator('#disk-error').textContent(), '');
   assert.deepEqual(problems, []);
 });

@@ -215,6 +215,7 @@ function renderAccount() {
     show($('region-status'), 'value', region.status);
   }
   renderKeys(keys);
+  renderDisks(keys, setting);
   renderCallers(account);
 }
 
@@ -307,6 +308,124 @@ $('reset').addEventListener('click', () =>
     toast('The state is back to the one loaded at boot.', 'info');
   }));
 
+// ---- disks ---------------------------------------------------------------------------------
+
+const CATEGORIES = ['cloud', 'cloud_efficiency', 'cloud_ssd', 'cloud_essd', 'cloud_auto', 'cloud_essd_entry'];
+// The newest disks only: an account may hold 100,000 (disks.md §5), a page cannot.
+const DISKS_SHOWN = 50;
+
+const byText = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The region's disks in DescribeDisks' order: newest first, then by id descending. */
+function disksInRegion() {
+  return (page.account?.disks ?? [])
+    .filter((disk) => disk.regionId === page.regionId)
+    .sort((a, b) => byText(b.creationTime, a.creationTime) || byText(b.diskId, a.diskId));
+}
+
+/** The key a disk created now without `KMSKeyId` would get, when default encryption is on:
+ * the configured key, else the region's service key (disks.md §3.2). */
+function defaultKeyId(keys, setting) {
+  if (!setting.defaultEncryption.enabled) return null;
+  return setting.defaultEncryption.kmsKeyId ?? keys.find((k) => k.creator === 'Ecs')?.keyId ?? null;
+}
+
+function renderDisks(keys, setting) {
+  const disks = disksInRegion();
+  const shown = disks.slice(0, DISKS_SHOWN);
+  const defaultKey = defaultKeyId(keys, setting);
+  const notesOf = (keyId) => {
+    const key = keys.find((k) => k.keyId === keyId);
+    return [key?.creator === 'Ecs' ? 'service key' : null, ...(key?.aliases ?? []),
+      keyId === defaultKey ? 'the default key' : null].filter(Boolean).join(', ');
+  };
+  const rows = shown.map((d) => [d.diskId, d.zoneId, d.category, d.performanceLevel, d.size,
+    d.encrypted, d.kmsKeyId ?? '', d.kmsKeyId ? notesOf(d.kmsKeyId) : '']);
+  const body = $('disks').tBodies[0];
+  const shape = JSON.stringify(rows);
+  if (body.dataset.shape !== shape) {
+    body.replaceChildren(...rows.map(([id, zone, category, level, size, encrypted, keyId, notes]) =>
+      el('tr', { 'data-disk-id': id, 'data-encrypted': String(encrypted), 'data-kms-key-id': keyId },
+        el('td', {}, el('span', { class: 'mono nowrap', text: id }), el('br'),
+          el('span', { class: 'muted small', text: zone })),
+        el('td', {}, category, el('br'),
+          el('span', { class: 'small', text: `${size} GiB${level ? ` · ${level}` : ''}` })),
+        el('td', {}, el('span', { class: 'badge', 'data-kind': encrypted ? 'ok' : 'plain', text: encrypted ? 'yes' : 'no' }),
+          keyId ? [el('br'), el('span', { class: 'mono nowrap', text: keyId })] : null,
+          notes ? [el('br'), el('span', { class: 'muted small', text: notes })] : null),
+        el('td', {}, el('button', {
+          type: 'button',
+          'aria-label': `Delete the disk ${id}`,
+          text: 'Delete',
+          onclick: () => deleteDisk(id),
+        })))));
+    body.dataset.shape = shape;
+  }
+  $('disks-count').textContent = !disks.length ? 'No disk in this region.'
+    : disks.length > shown.length ? `The newest ${shown.length} of ${disks.length} disks.`
+      : `${disks.length} disk${disks.length === 1 ? '' : 's'}.`;
+  renderDiskForm(keys);
+}
+
+function renderDiskForm(keys) {
+  const zones = page.regions.find((r) => r.regionId === page.regionId)?.zones ?? [];
+  const zoneSelect = $('disk-zone');
+  setOptions(zoneSelect, zones.map((z) => [z.zoneId, z.zoneId]),
+    zones.some((z) => z.zoneId === zoneSelect.value) ? zoneSelect.value : zones[0]?.zoneId ?? '');
+  // Every category, so a presenter can also show one a zone does not offer.
+  const offered = zones.find((z) => z.zoneId === zoneSelect.value)?.diskCategories ?? [];
+  const categorySelect = $('disk-category');
+  setOptions(categorySelect,
+    CATEGORIES.map((c) => [c, offered.includes(c) ? c : `${c} (not in this zone)`]),
+    categorySelect.value || 'cloud_essd');
+  const keySelect = $('disk-key');
+  setOptions(keySelect,
+    [['', 'none (not sent)'], ...keys.map((k) => [k.keyId, `${keyLabel(k)}${k.keyState === 'Enabled' ? '' : ` · ${k.keyState}`}`])],
+    keys.some((k) => k.keyId === keySelect.value) ? keySelect.value : '');
+}
+
+/** One ECS call as the selected account's root, through /invoke like every call the page
+ * makes; an API error is shown under the form, with its status, code and message. */
+async function diskCall(action, params) {
+  $('disk-error').textContent = '';
+  const answer = await api('POST', '/invoke', { action, accountId: page.accountId, params });
+  if (answer.httpStatus >= 400) {
+    $('disk-error').replaceChildren(
+      el('span', { class: 'badge', 'data-kind': 'error', text: `HTTP ${answer.httpStatus}` }), ' ',
+      el('strong', { class: 'mono', id: 'disk-error-code' }, breakable(answer.code ?? '(no code)')), ' ',
+      answer.message ?? '');
+    return null;
+  }
+  return JSON.parse(answer.body);
+}
+
+function deleteDisk(diskId) {
+  return change('delete disk', () => diskCall('DeleteDisk', { DiskId: diskId }));
+}
+
+$('disk-zone').addEventListener('change', () => renderDiskForm(keysInRegion()));
+$('disk-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const params = {
+    RegionId: page.regionId,
+    ZoneId: $('disk-zone').value,
+    DiskCategory: $('disk-category').value,
+    Size: $('disk-size').value,
+  };
+  if ($('disk-encrypted').value) params.Encrypted = $('disk-encrypted').value;
+  if ($('disk-key').value) params.KMSKeyId = $('disk-key').value;
+  const button = $('disk-create');
+  button.disabled = true;
+  change('create disk', async () => {
+    try {
+      const created = await diskCall('CreateDisk', params);
+      if (created) toast(`Created ${created.DiskId}.`, 'info');
+    } finally {
+      button.disabled = false;
+    }
+  });
+});
+
 // ---- try it --------------------------------------------------------------------------------
 
 function renderActions() {
@@ -330,6 +449,8 @@ function fillTemplate() {
   const [, action] = $('action').value.split('/');
   const keys = keysInRegion().filter((k) => k.creator !== 'Ecs');
   const key = (keys.find((k) => k.keyState === 'Enabled') ?? keys[0])?.keyId ?? 'key-…';
+  const zone = page.regions.find((r) => r.regionId === page.regionId)?.zones?.[0]?.zoneId ?? 'cn-hangzhou-h';
+  const disk = disksInRegion()[0]?.diskId ?? 'd-…';
   const lines = [`RegionId=${page.regionId ?? ''}`];
   const add = {
     ModifyDiskDefaultKMSKeyId: [`KMSKeyId=${key}`],
@@ -341,6 +462,10 @@ function fillTemplate() {
     CreateKey: ['Description=made from the dashboard'],
     CreateAlias: ['AliasName=alias/demo', `KeyId=${key}`],
     DeleteAlias: ['AliasName=alias/demo'],
+    CreateDisk: [`ZoneId=${zone}`, 'DiskCategory=cloud_essd', 'Size=40'],
+    DeleteDisk: [`DiskId=${disk}`],
+    ModifyDiskAttribute: [`DiskId=${disk}`, 'DiskName=demo-disk'],
+    ResizeDisk: [`DiskId=${disk}`, 'NewSize=80'],
   }[action] ?? [];
   $('params').value = [...lines, ...add].join('\n');
 }
