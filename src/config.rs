@@ -4,8 +4,8 @@ use crate::auth::AuthMode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// A local emulator of Alibaba Cloud's ECS API (disk default encryption, DescribeRegions) and
-/// the KMS keys it uses.
+/// A local emulator of Alibaba Cloud's ECS API (disk default encryption, regions, zones and
+/// cloud disks) and the KMS keys it uses.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "ecs-emulator", version, about)]
 pub struct Cli {
