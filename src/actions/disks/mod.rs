@@ -5,10 +5,12 @@
 mod create;
 mod describe;
 mod manage;
+mod shape;
 
 pub use create::create_disk;
-pub use describe::{DiskPage, describe_disks};
+pub use describe::describe_disks;
 pub use manage::{delete_disk, modify_disk_attribute, resize_disk};
+pub use shape::DiskPage;
 
 use super::Action;
 use crate::error::{ApiError, ErrorCode};
