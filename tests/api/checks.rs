@@ -89,16 +89,7 @@ fn account(facts: Value) -> Value {
             {"keyId": "k-other-region", "regionId": "xx-unsupported"},
         ],
     });
-    let mut setting = json!({"kmsEnabled": true, "defaultEncryption": {"enabled": false}});
-    for (name, value) in facts.as_object().expect("an object") {
-        match name.as_str() {
-            "enabled" => setting["defaultEncryption"]["enabled"] = value.clone(),
-            "configured" => setting["defaultEncryption"]["kmsKeyId"] = value.clone(),
-            "kmsEnabled" => setting["kmsEnabled"] = value.clone(),
-            _ => account[name] = value.clone(),
-        }
-    }
-    account["regionSettings"] = json!({ "cn-hangzhou": setting });
+    crate::support::with_facts(&mut account, &facts);
     account
 }
 

@@ -2,7 +2,7 @@
 //! the precedence of adjacent ones, nothing created on a refusal, the boundaries of sizes and
 //! names, idempotency. Expected statuses and messages are written out from `disks.md`.
 
-use crate::support::{Answer, Harness, assert_error, assert_ok};
+use crate::support::{ALL_CATEGORIES, Answer, Harness, assert_error, assert_ok};
 use axum::http::Method;
 use serde_json::{Value, json};
 
@@ -145,15 +145,6 @@ pub const FORBIDDEN_RAM: Expected = (
     "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
 );
 
-const ALL_CATEGORIES: [&str; 6] = [
-    "cloud",
-    "cloud_efficiency",
-    "cloud_ssd",
-    "cloud_essd",
-    "cloud_auto",
-    "cloud_essd_entry",
-];
-
 /// Two regions with zones (cn-hangzhou-k offers only cloud_essd and cloud_auto) and two
 /// accounts; the first, `AK1`, has keys of each kind and `facts` merged over it (`enabled`,
 /// `configured` and `kmsEnabled` are shorthands for its cn-hangzhou setting).
@@ -177,16 +168,7 @@ pub fn document(facts: Value) -> Value {
             {"keyId": "k-sh", "regionId": "cn-shanghai"},
         ],
     });
-    let mut setting = json!({"kmsEnabled": true, "defaultEncryption": {"enabled": false}});
-    for (name, value) in facts.as_object().expect("an object") {
-        match name.as_str() {
-            "enabled" => setting["defaultEncryption"]["enabled"] = value.clone(),
-            "configured" => setting["defaultEncryption"]["kmsKeyId"] = value.clone(),
-            "kmsEnabled" => setting["kmsEnabled"] = value.clone(),
-            _ => account[name] = value.clone(),
-        }
-    }
-    account["regionSettings"] = json!({ "cn-hangzhou": setting });
+    crate::support::with_facts(&mut account, &facts);
     json!({
         "regions": [
             {"regionId": "cn-hangzhou", "zones": [

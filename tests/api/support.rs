@@ -210,3 +210,29 @@ pub fn assert_ok(answer: &Answer) {
         answer.text
     );
 }
+
+/// Every disk category, in the API's order (`disks.md` §3.1).
+pub const ALL_CATEGORIES: [&str; 6] = [
+    "cloud",
+    "cloud_efficiency",
+    "cloud_ssd",
+    "cloud_essd",
+    "cloud_auto",
+    "cloud_essd_entry",
+];
+
+/// Merges `facts` over `account`: `enabled`, `configured` and `kmsEnabled` are shorthands for
+/// its cn-hangzhou setting (the feature on, the configured key, KMS enabled there), anything
+/// else an account field; the cn-hangzhou setting is written in any case.
+pub fn with_facts(account: &mut Value, facts: &Value) {
+    let mut setting = json!({"kmsEnabled": true, "defaultEncryption": {"enabled": false}});
+    for (name, value) in facts.as_object().expect("an object") {
+        match name.as_str() {
+            "enabled" => setting["defaultEncryption"]["enabled"] = value.clone(),
+            "configured" => setting["defaultEncryption"]["kmsKeyId"] = value.clone(),
+            "kmsEnabled" => setting["kmsEnabled"] = value.clone(),
+            _ => account[name] = value.clone(),
+        }
+    }
+    account["regionSettings"] = json!({ "cn-hangzhou": setting });
+}

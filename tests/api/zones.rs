@@ -1,18 +1,9 @@
 //! Zones (`disks.md` §2): the default fixture's zones, `DescribeZones` (exact bodies, every
 //! check and their order) and zones in state documents.
 
-use crate::support::{DEFAULT_AK, Harness, assert_error, assert_ok};
+use crate::support::{ALL_CATEGORIES, DEFAULT_AK, Harness, assert_error, assert_ok};
 use axum::http::Method;
 use serde_json::{Value, json};
-
-const ALL_CATEGORIES: [&str; 6] = [
-    "cloud",
-    "cloud_efficiency",
-    "cloud_ssd",
-    "cloud_essd",
-    "cloud_auto",
-    "cloud_essd_entry",
-];
 
 async fn zones(harness: &Harness, params: &[(&str, &str)]) -> Vec<Value> {
     let answer = harness.ecs(DEFAULT_AK, "DescribeZones", params).await;
