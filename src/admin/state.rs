@@ -27,8 +27,11 @@ pub async fn put_state(State(app): Shared, request: Request) -> Response {
     drop(bytes);
     match parsed {
         Ok(document) => {
+            // The answer is the document as it now stands, written before the store takes it:
+            // a dump would copy the whole new state first (100,000 disks: BENCHMARKS.md).
+            let answer = axum::Json(&document).into_response();
             app.store.replace(document);
-            persisted(&app, axum::Json(app.store.dump()).into_response()).await
+            persisted(&app, answer).await
         }
         Err(error) => failure(StatusCode::BAD_REQUEST, error),
     }
