@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Server, clean_command};
+use common::{Server, clean_command, read_answer};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -509,26 +509,6 @@ fn env_twins_set_fixtures_state_file_seed_token_and_journal() {
     drop(Server::start(&mut command));
     assert!(state_file.exists());
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// Reads one whole HTTP/1.1 answer with a `content-length` from a kept-alive connection.
-fn read_answer(stream: &mut TcpStream) -> String {
-    let mut text = Vec::new();
-    let mut byte = [0u8; 1];
-    while !text.ends_with(b"\r\n\r\n") {
-        assert_eq!(stream.read(&mut byte).unwrap(), 1, "closed mid-answer");
-        text.push(byte[0]);
-    }
-    let head = String::from_utf8(text).unwrap();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length: "))
-        .unwrap()
-        .parse()
-        .unwrap();
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).unwrap();
-    head + &String::from_utf8(body).unwrap()
 }
 
 /// `--request-timeout` bounds the wait for a request's head, on a new connection and between

@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{Server, clean_command};
-use std::io::{Read, Write};
+use common::{Server, clean_command, header, read_answer};
+use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -32,22 +32,7 @@ fn request_id_of(stream: &mut TcpStream, path: &str) -> String {
     // One write: a request in pieces would wait on Nagle's algorithm and delayed ACKs.
     let request = format!("GET {path} HTTP/1.1\r\nHost: emulator\r\n\r\n");
     stream.write_all(request.as_bytes()).unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(stream.read(&mut byte).unwrap(), 1, "closed mid-answer");
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8(head).unwrap();
-    let header = |name: &str| {
-        head.lines()
-            .find_map(|line| line.strip_prefix(name))
-            .unwrap_or_else(|| panic!("no {name:?} in {head}"))
-            .to_owned()
-    };
-    let mut body = vec![0u8; header("content-length: ").parse().unwrap()];
-    stream.read_exact(&mut body).unwrap();
-    header("x-acs-request-id: ")
+    header(&read_answer(stream), "x-acs-request-id").to_owned()
 }
 
 fn connect(server: &Server) -> TcpStream {

@@ -5,7 +5,8 @@
 // Each test binary that includes this module uses its own part of it.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
@@ -110,4 +111,29 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Reads one whole HTTP/1.1 answer with a `content-length` from a kept-alive connection: its
+/// head and body as text.
+pub fn read_answer(stream: &mut TcpStream) -> String {
+    let mut text = Vec::new();
+    let mut byte = [0u8; 1];
+    while !text.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "closed mid-answer");
+        text.push(byte[0]);
+    }
+    let head = String::from_utf8(text).unwrap();
+    let length: usize = header(&head, "content-length").parse().unwrap();
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    head + &String::from_utf8(body).unwrap()
+}
+
+/// The value of header `name` (as the server writes it: lower case) in an answer's text.
+pub fn header<'a>(answer: &'a str, name: &str) -> &'a str {
+    answer
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
+        .unwrap_or_else(|| panic!("no {name:?} in {answer}"))
 }
