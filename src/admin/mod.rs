@@ -240,18 +240,7 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     // Syntax first, keeping nothing: text that is not JSON is refused before any of it is
     // built (a `Value` takes several times the text's size, which the allocator then kept).
     serde_json::from_slice::<serde::de::IgnoredAny>(text).map_err(|e| format!("body: {e}"))?;
-    let deserializer = &mut serde_json::Deserializer::from_slice(text);
-    let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." {
-            format!("body: {inner}")
-        } else {
-            format!("{path}: {inner}")
-        }
-    })?;
-    deserializer.end().map_err(|e| format!("body: {e}"))?;
-    Ok(value)
+    crate::store::from_json(text, "body")
 }
 
 /// After a change: the state file, then `answer`.

@@ -13,7 +13,7 @@ mod validate;
 pub use account::{AccountTx, Identity, Principal};
 pub use control::{ControlError, Snapshot};
 pub use disks::{ClientTokens, TokenUse};
-pub use strict::Strict;
+pub use strict::from_json;
 pub use validate::{parse_document, refuse_xml_unsafe};
 
 use crate::error::{ApiError, ErrorCode};

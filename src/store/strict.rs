@@ -7,8 +7,27 @@
 //! (`invalid type: sequence, expected struct Account`). Everything else is passed through
 //! unchanged, hints included.
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
+};
 use std::fmt;
+
+/// JSON text as `T`, read through [`Strict`]; a refusal names the JSON path that is wrong, or
+/// is prefixed with `whole` (`"body"`, `"invalid state document"`) when the whole text is.
+pub fn from_json<T: DeserializeOwned>(json: &[u8], whole: &str) -> Result<T, String> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(json);
+    let value = serde_path_to_error::deserialize(Strict(&mut *deserializer)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            format!("{whole}: {inner}")
+        } else {
+            format!("{path}: {inner}")
+        }
+    })?;
+    deserializer.end().map_err(|e| format!("{whole}: {e}"))?;
+    Ok(value)
+}
 
 /// `D`, reading structs from maps only, at every depth.
 pub struct Strict<D>(pub D);

@@ -6,7 +6,7 @@ mod disks;
 use super::model::{
     AccessKey, Account, KeyState, RESERVED_ALIAS_PREFIX, Region, SERVICE_KEY_ALIAS, StateDocument,
 };
-use super::strict::Strict;
+use super::strict::from_json;
 use disks::validate_disks;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer, SeqAccess, Visitor};
@@ -111,20 +111,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for OneAtATime<T> {
 
 /// `json` as `T`, refusals naming the path that is wrong.
 fn deserialize<T: DeserializeOwned>(json: &[u8]) -> Result<T, String> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(json);
-    let value = serde_path_to_error::deserialize(Strict(&mut *deserializer)).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." {
-            format!("invalid state document: {inner}")
-        } else {
-            format!("{path}: {inner}")
-        }
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| format!("invalid state document: {e}"))?;
-    Ok(value)
+    from_json(json, "invalid state document")
 }
 
 /// Checks what serde cannot: uniqueness and references between parts of the document.

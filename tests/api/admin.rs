@@ -75,6 +75,24 @@ async fn a_bad_document_changes_nothing_and_names_the_path() {
     assert_eq!(before, after);
 }
 
+/// Other admin bodies read their structs from objects only too.
+#[tokio::test]
+async fn admin_bodies_given_as_arrays_are_refused() {
+    let harness = Harness::default_fixture();
+    let body = r#"["ModifyDiskDefaultKMSKeyId", null, null, null, null, "Throttling.User"]"#;
+    let (status, error) = harness
+        .admin(Method::POST, "/_emulator/faults", Some(body))
+        .await;
+    assert_eq!(status, 400, "{error}");
+    let message = error["error"].as_str().unwrap();
+    assert!(
+        message.contains("invalid type: sequence, expected struct Rule"),
+        "{message}"
+    );
+    let (_, faults) = harness.admin(Method::GET, "/_emulator/faults", None).await;
+    assert_eq!(faults["faults"], serde_json::json!([]));
+}
+
 #[tokio::test]
 async fn put_replaces_and_reset_restores_the_boot_state() {
     let harness = Harness::default_fixture();
