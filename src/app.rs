@@ -9,6 +9,7 @@ use crate::journal::Journal;
 use crate::store::model::StateDocument;
 use crate::store::{BootText, Store};
 use crate::striped::Padded;
+use crate::tls::Tls;
 use crate::{admin, rpc};
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
@@ -18,8 +19,8 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 use tower::ServiceExt;
@@ -85,6 +86,9 @@ pub struct App {
     pub nonces: NonceCache,
     pub journal: Journal,
     pub faults: Faults,
+    /// The CA and TLS configurations (`tls`), installed once by `main` before serving; an
+    /// in-process app has none (then `CONNECT` is refused and `/_emulator/ca.pem` is a 404).
+    tls: OnceLock<Tls>,
 }
 
 impl App {
@@ -105,7 +109,18 @@ impl App {
             journal: Journal::new(settings.journal_capacity),
             faults: Faults::new(settings.seed),
             settings,
+            tls: OnceLock::new(),
         })
+    }
+
+    /// Installs the CA; only the first call counts.
+    pub fn install_tls(&self, tls: Tls) {
+        let _ = self.tls.set(tls);
+    }
+
+    /// The CA and TLS configurations, once installed.
+    pub fn tls(&self) -> Option<&Tls> {
+        self.tls.get()
     }
 }
 

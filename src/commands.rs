@@ -1,8 +1,10 @@
 //! The subcommands besides `serve`: `healthcheck` (for Docker), `call` (sign and send one RPC
-//! call — for demos and quick checks, no SDK needed) and `env` (SDK settings to paste).
+//! call — for demos and quick checks, no SDK needed), `env` (SDK settings to paste), `ca`
+//! (the CA certificate) and `hosts` (hosts-file lines for the real hostnames).
 
-use crate::config::{CallArgs, EnvArgs};
+use crate::config::{CaArgs, CallArgs, Config, EnvArgs, HostsArgs};
 use crate::protocol::signature::client::{self, Credentials};
+use crate::tls::ca::Authority;
 use axum::body::Bytes;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -138,8 +140,13 @@ pub async fn call(args: &CallArgs, listen: &str) -> ExitCode {
     }
 }
 
-/// `env`: shell exports the SDKs read, and a snippet per language.
-pub fn env(args: &EnvArgs, listen: &str) -> String {
+/// `env`: shell exports the SDKs read, and a snippet per language; with `--proxy`, the
+/// proxy's ([`env_proxy`]).
+pub fn env(args: &EnvArgs, config: &Config) -> String {
+    if args.proxy {
+        return env_proxy(args, config);
+    }
+    let listen = &config.listen;
     let endpoint = args.endpoint.clone().unwrap_or_else(|| endpoint_of(listen));
     let host = endpoint
         .split_once("://")
@@ -165,4 +172,87 @@ export ECS_EMULATOR_ENDPOINT={host}
 #   aliyun ecs DescribeRegions --profile emulator --endpoint {host} --insecure   (not verified: no aliyun CLI here)
 "#
     )
+}
+
+/// `env --proxy`: the proxy variables, the CA variable of every client family
+/// (`endpoints.md` §3; which one each honours is measured, README), and the credentials.
+/// The CA is made when absent, so the file named exists.
+fn env_proxy(args: &EnvArgs, config: &Config) -> String {
+    let proxy = args
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| endpoint_of(&config.listen));
+    let ca = match Authority::load_or_create(&config.ca_dir()) {
+        Ok(authority) => shell_quote(&authority.cert_path().display().to_string()),
+        Err(error) => return format!("# ecs-emulator env --proxy: {error}\n"),
+    };
+    let (access_key_id, secret) = default_credentials();
+    format!(
+        r#"# ecs-emulator as the proxy of every Alibaba Cloud API host (fake credentials, never real ones);
+# nothing is forwarded: other hosts are refused
+export HTTPS_PROXY={proxy} HTTP_PROXY={proxy} https_proxy={proxy} http_proxy={proxy}
+# the emulator's CA, for each client family (README: which variable each honours)
+export SSL_CERT_FILE={ca}            # Python ssl (tea SDKs), Go (aliyun CLI, Terraform), curl
+export REQUESTS_CA_BUNDLE={ca}       # Python requests
+export ALIBABA_CLOUD_CA_BUNDLE={ca}  # aliyun-python-sdk-core (bundles its own requests)
+export NODE_EXTRA_CA_CERTS={ca}      # Node
+export ALIBABA_CLOUD_ACCESS_KEY_ID={access_key_id}
+export ALIBABA_CLOUD_ACCESS_KEY_SECRET={secret}
+export ALIBABA_CLOUD_REGION_ID=cn-hangzhou
+"#
+    )
+}
+
+/// A word for a POSIX shell, quoted when it needs to be.
+fn shell_quote(word: &str) -> String {
+    let plain = word
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%=,".contains(&b));
+    if plain && !word.is_empty() {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// `ca`: the CA certificate (PEM), or with `--path` the path of `ca.pem`; the CA is made in
+/// `--ca-dir` when absent. Exit 1 when it cannot be (a corrupt CA is never replaced).
+pub fn ca(args: &CaArgs, config: &Config) -> ExitCode {
+    match Authority::load_or_create(&config.ca_dir()) {
+        Ok(authority) => {
+            let text = match args.path {
+                true => format!("{}\n", authority.cert_path().display()),
+                false => authority.cert_pem().to_owned(),
+            };
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("ecs-emulator ca: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `hosts`: one hosts-file line per Alibaba Cloud API host of the state's regions
+/// (`hosts::names`), resolving to `--address`.
+pub fn hosts(args: &HostsArgs, config: &Config) -> ExitCode {
+    let state = crate::load_state(config.state_file.as_deref(), config.fixtures.as_deref());
+    let (state, _) = match state {
+        Ok(state) => state,
+        Err(error) => {
+            eprintln!("ecs-emulator hosts: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let regions = state.regions.iter().map(|r| r.region_id.as_str());
+    let mut text = format!(
+        "# ecs-emulator: Alibaba Cloud API hosts -> {} (ecs-emulator hosts)\n",
+        args.address
+    );
+    for name in crate::hosts::names(regions) {
+        text.push_str(&format!("{} {name}\n", args.address));
+    }
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    ExitCode::SUCCESS
 }

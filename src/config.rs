@@ -25,8 +25,30 @@ pub enum Command {
     Healthcheck,
     /// Sign and send one RPC call, print the status and the body; exit 1 on an API error.
     Call(CallArgs),
-    /// Print ready-to-paste endpoint and credential settings for the SDKs and the aliyun CLI.
+    /// Print ready-to-paste endpoint and credential settings for the SDKs and the aliyun CLI
+    /// (`--proxy`: the proxy and CA settings that keep the real hostnames instead).
     Env(EnvArgs),
+    /// Print the emulator's CA certificate (PEM), creating the CA in --ca-dir when absent.
+    Ca(CaArgs),
+    /// Print hosts-file lines that send every Alibaba Cloud API host of the state's regions
+    /// to the emulator.
+    Hosts(HostsArgs),
+}
+
+/// `ecs-emulator ca`.
+#[derive(Debug, Clone, Args)]
+pub struct CaArgs {
+    /// Print the path of ca.pem instead of its contents.
+    #[arg(long)]
+    pub path: bool,
+}
+
+/// `ecs-emulator hosts`.
+#[derive(Debug, Clone, Args)]
+pub struct HostsArgs {
+    /// The address the names resolve to.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: std::net::IpAddr,
 }
 
 /// `ecs-emulator call ACTION Key=Value…`.
@@ -63,6 +85,11 @@ pub struct EnvArgs {
     /// The server to point at (default: http://<--listen>).
     #[arg(long, env = "ECS_EMULATOR_ENDPOINT")]
     pub endpoint: Option<String>,
+    /// Print the proxy settings (HTTPS_PROXY, HTTP_PROXY) and the CA variables of every
+    /// client family instead: clients keep the real hostnames (README, "Testing code that
+    /// hard-codes Alibaba Cloud endpoints").
+    #[arg(long)]
+    pub proxy: bool,
 }
 
 /// The server's settings; every flag has its `ECS_EMULATOR_*` twin.
@@ -136,9 +163,28 @@ pub struct Config {
     )]
     pub request_timeout: u64,
 
+    /// Where the emulator's certificate authority is kept (ca.pem, ca-key.pem); created
+    /// there when absent. Default: the platform's data folder (~/.local/share/ecs-emulator).
+    #[arg(long, global = true, env = "ECS_EMULATOR_CA_DIR")]
+    pub ca_dir: Option<PathBuf>,
+
+    /// Also serve HTTPS directly on this address, with a certificate of the emulator's CA for
+    /// localhost, 127.0.0.1, ::1, *.aliyuncs.com and *.<region>.aliyuncs.com of each region.
+    #[arg(long, global = true, env = "ECS_EMULATOR_TLS_LISTEN")]
+    pub tls_listen: Option<String>,
+
     /// Log output: human-readable lines or one JSON object per line.
     #[arg(long, global = true, env = "ECS_EMULATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+}
+
+impl Config {
+    /// `--ca-dir`, or its default.
+    pub fn ca_dir(&self) -> PathBuf {
+        self.ca_dir
+            .clone()
+            .unwrap_or_else(crate::tls::ca::default_dir)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

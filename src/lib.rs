@@ -3,7 +3,7 @@
 //! The request flow, top to bottom:
 //! - `app::build` sends `/_emulator/…` to `admin` and everything else to `rpc::handle`;
 //! - `rpc` runs the pipeline: method → size/encoding (`protocol::parse`) → route by
-//!   (Version, Action) (`actions`) → authenticate and authorize (`auth`) → faults →
+//!   (Version, Action) (`actions`) within the product the host names (`hosts`) → authenticate and authorize (`auth`) → faults →
 //!   the action's parse and apply (`actions::*`) → encode (`protocol::encode`);
 //! - actions read typed input through `protocol::Params` and change state only through
 //!   `store`, which owns it (per-account transactions);
@@ -18,6 +18,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod faults;
+pub mod hosts;
 pub mod ids;
 pub mod journal;
 pub mod protocol;
@@ -26,6 +27,7 @@ pub mod server;
 pub mod store;
 pub mod striped;
 pub mod telemetry;
+pub mod tls;
 
 /// The built-in default fixture (`fixtures/default.json`), compiled in so the binary needs no
 /// files beside it.

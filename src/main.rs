@@ -5,6 +5,7 @@ use clap::Parser;
 use ecs_emulator::app::{App, Settings};
 use ecs_emulator::auth::AuthMode;
 use ecs_emulator::config::{Cli, Command, Config};
+use ecs_emulator::tls::Tls;
 use ecs_emulator::{commands, load_state, server, telemetry};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -56,9 +57,11 @@ async fn run() -> ExitCode {
         Command::Healthcheck => commands::healthcheck(&listen).await,
         Command::Call(args) => commands::call(&args, &listen).await,
         Command::Env(args) => {
-            print!("{}", commands::env(&args, &listen));
+            print!("{}", commands::env(&args, &cli.config));
             ExitCode::SUCCESS
         }
+        Command::Ca(args) => commands::ca(&args, &cli.config),
+        Command::Hosts(args) => commands::hosts(&args, &cli.config),
     }
 }
 
@@ -79,6 +82,7 @@ async fn serve(config: Config) -> Result<(), String> {
             "--auth off: signatures are not checked; the AccessKeyId alone selects the caller"
         );
     }
+    let ca_dir = config.ca_dir();
     let settings = Settings {
         auth: config.auth,
         default_region: config.default_region,
@@ -91,7 +95,14 @@ async fn serve(config: Config) -> Result<(), String> {
         ..Settings::default()
     };
     let (accounts, regions) = (state.accounts.len(), state.regions.len());
+    // The CA is on disk before the server answers anything (`endpoints.md` §3).
+    let tls = Tls::load_or_create(&ca_dir)?;
+    let tls_config = match &config.tls_listen {
+        Some(_) => Some(tls.for_listener(state.regions.iter().map(|r| r.region_id.as_str()))?),
+        None => None,
+    };
     let app = App::with_text(state, text, settings);
+    app.install_tls(tls);
     app.store
         .persist()
         .await
@@ -105,10 +116,31 @@ async fn serve(config: Config) -> Result<(), String> {
     if !address.ip().is_loopback() && app.settings.admin_token.is_none() {
         tracing::warn!(%address, "listening beyond loopback without --admin-token: anyone who can reach it can change its state");
     }
+    let tls_listener = match (&config.tls_listen, tls_config) {
+        (Some(listen), Some(tls_config)) => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            let address = listener
+                .local_addr()
+                .map_err(|e| format!("cannot read the bound address: {e}"))?;
+            tracing::info!(%address, "serving HTTPS on https://{address}");
+            Some((listener, tls_config))
+        }
+        _ => None,
+    };
+    if let Some(tls) = app.tls() {
+        tracing::info!(ca = %tls.authority().cert_path().display(), "the emulator's CA (ecs-emulator ca prints it)");
+    }
     tracing::info!(%address, accounts, regions, "ecs-emulator listening on http://{address}");
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut server = tokio::spawn(server::run(listener, app.clone(), stopped.clone()));
+    let mut server = tokio::spawn(server::run(
+        listener,
+        tls_listener,
+        app.clone(),
+        stopped.clone(),
+    ));
     tokio::select! {
         result = &mut server => {
             return result.map_err(|e| format!("server error: {e}"));

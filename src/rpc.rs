@@ -3,7 +3,7 @@
 //!
 //! 1. method and path
 //! 2. size and encoding (body limit, form decoding, `Format`)
-//! 3. route by (Version, Action)
+//! 3. route by (Version, Action), within the product the host names (`hosts`)
 //! 4. authenticate
 //! 5. authorize (RAM)
 //! 6. injected faults
@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::auth;
 use crate::error::{ApiError, ErrorCode};
 use crate::faults::Call;
+use crate::hosts::{self, Destination};
 use crate::journal::{self, Facts, Record, SignatureReport};
 use crate::protocol::{Format, Params, RpcRequest, Scheme, encode, parse};
 use crate::store::{Identity, Principal, World};
@@ -33,6 +34,8 @@ struct Exchange {
     /// The region a KMS request addresses, and its error `HostId` names (`None`: the server's
     /// default region).
     kms_region: Option<String>,
+    /// The region the request's host names (`kms.<region>.aliyuncs.com`), if it names one.
+    host_region: Option<String>,
     version: Option<&'static str>,
     action: Option<Action>,
     access_key_id: Option<String>,
@@ -55,6 +58,7 @@ impl Exchange {
             format: Format::hint(query, scheme),
             product: None,
             kms_region: None,
+            host_region: None,
             version: None,
             action: None,
             access_key_id: None,
@@ -211,6 +215,17 @@ async fn pipeline(
     body: axum::body::Body,
     exchange: &mut Exchange,
 ) -> Result<(Action, Output), ApiError> {
+    // A product's host decides the product (and the envelope of every error) from here on.
+    if let Some(host) = hosts::of_request(&parts)
+        && let Destination::Product(product, region) = hosts::destination(&host)
+    {
+        exchange.product = Some(product);
+        if product == Product::Kms {
+            exchange.kms_region.clone_from(&region);
+        }
+        exchange.host_region = region;
+    }
+
     // 1. Method and path.
     if parts.method != Method::GET && parts.method != Method::POST {
         return Err(ApiError::new(ErrorCode::UnsupportedHttpMethod));
@@ -269,10 +284,10 @@ async fn decoded(
 ) -> Result<(Action, Output), ApiError> {
     // 3. Route.
     exchange.access_key_id = auth::presented_access_key_id(request);
-    let (product, name) = actions::requested(request)?;
+    let (product, name) = actions::requested(request, exchange.product)?;
     exchange.product = Some(product);
     if product == Product::Kms {
-        exchange.kms_region = kms_region(request);
+        exchange.kms_region = kms_region(request, exchange.host_region.as_deref());
     }
     let action = actions::route(product, name)?;
     exchange.action = Some(action);
@@ -347,13 +362,15 @@ async fn as_caller(
     Ok((action, output?))
 }
 
-/// KMS takes its region from the request's `RegionId`, else a V4 credential scope (the real
-/// service reads it from the host name), else the server's default (`wire.md` §1).
-fn kms_region(request: &RpcRequest) -> Option<String> {
+/// KMS takes its region from the request's `RegionId`, else the host's
+/// (`kms.<region>.aliyuncs.com`, as the real service does), else a V4 credential scope, else
+/// the server's default (`wire.md` §1, `endpoints.md` §1).
+fn kms_region(request: &RpcRequest, host_region: Option<&str>) -> Option<String> {
     request
         .params
         .optional("RegionId")
         .filter(|region| *region != "None")
+        .or(host_region)
         .map(str::to_owned)
         .or_else(|| auth::scope_region(request))
 }

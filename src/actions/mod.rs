@@ -229,14 +229,17 @@ impl Action {
 
 /// Where a request says which product it is for: its API version (`wire.md` §1). V2 carries
 /// `Version`/`Action` as signed parameters, which win; V3/V4 carry them in `x-acs-*` headers.
-/// Either falls back to the other place. Answers the product and the action's name.
-pub fn requested(request: &RpcRequest) -> Result<(Product, &str), ApiError> {
+/// Either falls back to the other place. Answers the product and the action's name. A request
+/// to a product's host (`host`, `hosts::destination`) with another product's version gets
+/// `InvalidVersion`, as an unknown version does (`endpoints.md` §1, a choice).
+pub fn requested(request: &RpcRequest, host: Option<Product>) -> Result<(Product, &str), ApiError> {
     let action = routing_value(request, "Action", &names::X_ACS_ACTION)?
         .ok_or_else(|| ApiError::missing("Action"))?;
     let version = routing_value(request, "Version", &names::X_ACS_VERSION)?
         .ok_or_else(|| ApiError::missing("Version"))?;
-    let product =
-        Product::from_version(version).ok_or_else(|| ApiError::new(ErrorCode::InvalidVersion))?;
+    let product = Product::from_version(version)
+        .filter(|product| host.is_none_or(|host| host == *product))
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidVersion))?;
     Ok((product, action))
 }
 

@@ -104,11 +104,25 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
                 .post(invoke::invoke)
                 .fallback(not_allowed()),
         )
+        .route("/ca.pem", get(ca_pem).fallback(not_allowed()))
         .route("/ui", get(ui::page).fallback(not_allowed()))
         .route("/ui/{asset}", get(ui::asset).fallback(not_allowed()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app, require_token))
         .layer(middleware::from_fn(plain_rejections_as_json))
+}
+
+/// `GET /_emulator/ca.pem`: the emulator's CA certificate (`endpoints.md` §3), for clients
+/// to trust; 404 when the server runs without one (an in-process app).
+async fn ca_pem(State(app): Shared) -> Response {
+    match app.tls() {
+        Some(tls) => (
+            [(header::CONTENT_TYPE, "application/x-pem-file")],
+            tls.authority().cert_pem().to_owned(),
+        )
+            .into_response(),
+        None => failure(StatusCode::NOT_FOUND, "this server has no CA"),
+    }
 }
 
 /// axum's own rejections (a path segment that is not UTF-8, say) are plain text: answer them

@@ -22,26 +22,34 @@
 //!   the envelope (`protocol::parse::check_headers`).
 
 mod bare;
+mod proxy;
 
 use crate::app::{self, App};
 use crate::error::{ApiError, ErrorCode};
+use crate::hosts::TunnelHost;
 use crate::rpc;
 use axum::http::{HeaderValue, Request, header};
 use axum::response::Response;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use proxy::Admission;
+use rustls::ServerConfig;
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::Poll;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
 use tokio::sync::{Notify, Semaphore, oneshot, watch};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 
 /// The largest request head hyper buffers (request line and headers); past it, hyper's bare
 /// 431. (A buffer per connection: this times `--max-connections` bounds their memory.)
@@ -50,79 +58,228 @@ pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// and this, the answer is `RequestHeaderFieldsTooLarge` in the envelope.
 pub const MAX_HEAD_FIELDS: usize = 1024;
 
-/// Serves `listener` until `stop` turns true, then lets open connections finish their
-/// requests (the caller bounds how long that may take). Call it on a single-threaded
-/// runtime: that thread is the first lane.
-pub async fn run(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver<bool>) {
+/// Serves `listener` (and `tls`, `--tls-listen`: a listener whose connections begin with a
+/// TLS handshake, and its configuration) until `stop` turns true, then lets open connections
+/// finish their requests (the caller bounds how long that may take). Call it on a
+/// single-threaded runtime: that thread is the first lane.
+pub async fn run(
+    listener: TcpListener,
+    tls: Option<(TcpListener, Arc<ServerConfig>)>,
+    app: Arc<App>,
+    stop: watch::Receiver<bool>,
+) {
     let router = app::build(app.clone());
-    let connections = Arc::new(Semaphore::new(app.settings.max_connections));
+    let max_connections = app.settings.max_connections;
+    let connections = Arc::new(Semaphore::new(max_connections));
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.max_buf_size(MAX_HEAD_BYTES)
         .max_headers(MAX_HEAD_FIELDS);
     let watchdog = Watchdog::start(app.settings.request_timeout);
+    let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+    let own = listener.local_addr().unwrap_or(unspecified);
+    let tls_own = tls
+        .as_ref()
+        .and_then(|(listener, _)| listener.local_addr().ok())
+        .unwrap_or(unspecified);
+    let mut stopping = stop.clone();
     let stopping = async move {
-        let _ = stop.wait_for(|stop| *stop).await;
+        let _ = stopping.wait_for(|stop| *stop).await;
     };
     tokio::pin!(stopping);
     let mut lanes = Lanes::start(lane_count());
     loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(cause) => {
-                    // Out of file descriptors, or a connection reset before it was accepted:
-                    // wait a moment rather than spin.
-                    tracing::warn!(%cause, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted.map(|(stream, _)| (stream, own, None)),
+            accepted = accept(tls.as_ref().map(|(listener, _)| listener)) => accepted
+                .map(|stream| (stream, tls_own, tls.as_ref().map(|(_, config)| config.clone()))),
             () = &mut stopping => break,
+        };
+        let (stream, own, tls) = match accepted {
+            Ok(accepted) => accepted,
+            Err(cause) => {
+                // Out of file descriptors, or a connection reset before it was accepted:
+                // wait a moment rather than spin.
+                tracing::warn!(%cause, "accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
         match connections.clone().try_acquire_owned() {
             Ok(permit) => {
-                let head = watchdog.watch();
-                let service = Timed {
-                    inner: router.for_connection(),
-                    head: Arc::clone(&head),
+                let connection = Connection {
+                    app: app.clone(),
+                    router: router.for_connection(),
+                    http: http.clone(),
+                    head: watchdog.watch(),
+                    own,
+                    stop: stop.clone(),
                 };
-                let watcher = graceful.watcher();
-                let http = http.clone();
-                let app = app.clone();
                 lanes.serve(stream, move |io| async move {
-                    let io = TokioIo::new(bare::Enveloping::new(io.into_inner(), app));
-                    let connection = watcher.watch(http.serve_connection(io, service));
-                    tokio::select! {
-                        _ = connection => {}
-                        // Dropping the connection closes it.
-                        () = head.expired.notified() => {}
-                    }
+                    connection.serve(io.into_inner(), tls).await;
+                    // A tunnel holds its connection's place until it closes.
                     drop(permit);
                 });
             }
             Err(_) => {
-                // Rare, and served at once: hyper's own head timer is enough here.
+                // Rare, and served at once: hyper's own head timer is enough here (and a
+                // timer bounds the TLS handshake first, for `--tls-listen`).
                 let mut once = http.clone();
                 once.keep_alive(false)
                     .timer(TokioTimer::new())
                     .header_read_timeout(app.settings.request_timeout);
-                let io = TokioIo::new(bare::Enveloping::new(stream, app.clone()));
+                let watcher = graceful.watcher();
                 let app = app.clone();
-                let busy = hyper::service::service_fn(move |request| {
-                    let answer = busy(&app, request);
-                    async move { Ok::<_, Infallible>(answer) }
-                });
-                let connection = graceful.watch(once.serve_connection(io, busy));
                 tokio::spawn(async move {
-                    let _ = connection.await;
+                    match tls {
+                        None => serve_busy(stream, &once, watcher, app).await,
+                        Some(config) => {
+                            let handshake = TlsAcceptor::from(config).accept(stream);
+                            let timeout = app.settings.request_timeout;
+                            if let Ok(Ok(stream)) = tokio::time::timeout(timeout, handshake).await {
+                                serve_busy(stream, &once, watcher, app).await;
+                            }
+                        }
+                    }
                 });
             }
         }
     }
     drop(listener);
-    graceful.shutdown().await;
+    drop(tls);
+    // Every served connection holds a place until it ends: all places back, all ended.
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    tokio::join!(graceful.shutdown(), async {
+        let _ = connections.acquire_many(all).await;
+    });
+}
+
+/// Answers every request on `io` with [`busy`].
+async fn serve_busy<I>(io: I, http: &http1::Builder, watcher: Watcher, app: Arc<App>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(bare::Enveloping::new(io, app.clone()));
+    let busy = hyper::service::service_fn(move |request| {
+        let answer = busy(&app, request);
+        async move { Ok::<_, Infallible>(answer) }
+    });
+    let _ = watcher.watch(http.serve_connection(io, busy)).await;
+}
+
+/// The next connection on `listener`; never, without one.
+async fn accept(listener: Option<&TcpListener>) -> std::io::Result<TcpStream> {
+    match listener {
+        Some(listener) => listener.accept().await.map(|(stream, _)| stream),
+        None => std::future::pending().await,
+    }
+}
+
+/// A connection with a place, and what serving it takes.
+struct Connection {
+    app: Arc<App>,
+    router: app::Http,
+    http: http1::Builder,
+    head: Arc<Head>,
+    /// The address of the listener it came to (requests naming it are the emulator's own).
+    own: SocketAddr,
+    stop: watch::Receiver<bool>,
+}
+
+/// A `CONNECT` answered `200`: the connection, once hyper hands it over, and the host.
+type Upgrade = (hyper::upgrade::OnUpgrade, String);
+
+impl Connection {
+    /// Serves the connection (after its TLS handshake, for `--tls-listen`), then the tunnel
+    /// it became, if a `CONNECT` made one.
+    async fn serve(self, stream: TcpStream, tls: Option<Arc<ServerConfig>>) {
+        let upgrade = match tls {
+            None => self.http(stream, None).await,
+            Some(config) => match self.handshake(config, stream).await {
+                Some(stream) => self.http(stream, None).await,
+                None => return,
+            },
+        };
+        if let Some((upgrade, host)) = upgrade {
+            self.tunnel(upgrade, host).await;
+        }
+    }
+
+    /// A TLS handshake, within the head's time (a client that stops in the middle of one is
+    /// cut like a slow head), and not past the server's stop.
+    async fn handshake<I>(&self, config: Arc<ServerConfig>, io: I) -> Option<TlsStream<I>>
+    where
+        I: AsyncRead + AsyncWrite + Unpin,
+    {
+        let mut stop = self.stop.clone();
+        tokio::select! {
+            accepted = TlsAcceptor::from(config).accept(io) => accepted
+                .inspect_err(|cause| tracing::debug!(%cause, "TLS handshake failed"))
+                .ok(),
+            () = self.head.expired.notified() => None,
+            _ = stop.wait_for(|stop| *stop) => None,
+        }
+    }
+
+    /// The tunnel to `host`: TLS with the CA's certificate for `host`, then HTTP/1.1 through
+    /// the same pipeline, requests taking `host` as theirs when they name none.
+    async fn tunnel(&self, upgrade: hyper::upgrade::OnUpgrade, host: String) {
+        let Some(tls) = self.app.tls() else { return };
+        let config = match tls.for_tunnel(&host) {
+            Ok(config) => config,
+            Err(cause) => {
+                tracing::warn!(%cause, %host, "cannot make the tunnel's certificate");
+                return;
+            }
+        };
+        let upgraded = tokio::select! {
+            upgraded = upgrade => match upgraded {
+                Ok(upgraded) => upgraded,
+                Err(_) => return,
+            },
+            () = self.head.expired.notified() => return,
+        };
+        if let Some(stream) = self.handshake(config, TokioIo::new(upgraded)).await {
+            self.http(stream, Some(host.into())).await;
+        }
+    }
+
+    /// HTTP/1.1 on `io` until it closes, its head is late or the server stops (then the
+    /// request being served is finished first); `tunnel`: the host of the tunnel it is in.
+    /// Answers the tunnel a `CONNECT` asked for, once its `200` is written.
+    async fn http<I>(&self, io: I, tunnel: Option<Arc<str>>) -> Option<Upgrade>
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let upgrade = Arc::new(Mutex::new(None));
+        let service = Timed {
+            inner: self.router.clone(),
+            head: Arc::clone(&self.head),
+            app: Arc::clone(&self.app),
+            own: self.own,
+            tunnel,
+            upgrade: Arc::clone(&upgrade),
+        };
+        let io = TokioIo::new(bare::Enveloping::new(io, self.app.clone()));
+        let connection = self.http.serve_connection(io, service).with_upgrades();
+        tokio::pin!(connection);
+        let mut stop = self.stop.clone();
+        let mut stopping = false;
+        loop {
+            tokio::select! {
+                _ = connection.as_mut() => break,
+                // Dropping the connection closes it.
+                () = self.head.expired.notified() => return None,
+                _ = stop.wait_for(|stop| *stop), if !stopping => {
+                    connection.as_mut().graceful_shutdown();
+                    stopping = true;
+                }
+            }
+        }
+        let upgrade = upgrade.lock().unwrap_or_else(|p| p.into_inner()).take();
+        upgrade.filter(|_| !stopping)
+    }
 }
 
 /// Times the heads of all connections from one thread of its own (see the module's notes).
@@ -209,10 +366,16 @@ impl Watchdog {
 }
 
 /// The connection's service: its [`Head`] is not waiting while a request is served, and waits
-/// again from the moment the answer is ready.
+/// again from the moment the answer is ready. Proxy requests are told apart first (`proxy`).
 struct Timed {
     inner: app::Http,
     head: Arc<Head>,
+    app: Arc<App>,
+    own: SocketAddr,
+    /// The host of the tunnel this connection is in.
+    tunnel: Option<Arc<str>>,
+    /// Where a `CONNECT` answered `200` leaves its tunnel for [`Connection::http`].
+    upgrade: Arc<Mutex<Option<Upgrade>>>,
 }
 
 impl hyper::service::Service<Request<Incoming>> for Timed {
@@ -220,13 +383,35 @@ impl hyper::service::Service<Request<Incoming>> for Timed {
     type Error = Infallible;
     type Future = Served;
 
-    fn call(&self, request: Request<Incoming>) -> Served {
+    fn call(&self, mut request: Request<Incoming>) -> Served {
         self.head.waiting_since.store(0, Ordering::Relaxed);
+        let tunnelled = self.tunnel.is_some();
+        let answer = match proxy::admit(request.method(), request.uri(), self.own, tunnelled) {
+            Admission::Serve => {
+                if let Some(host) = &self.tunnel {
+                    request
+                        .extensions_mut()
+                        .insert(TunnelHost(Arc::clone(host)));
+                }
+                self.inner.answer(request)
+            }
+            Admission::Tunnel(host) if self.app.tls().is_some() => {
+                let upgrade = hyper::upgrade::on(&mut request);
+                *self.upgrade.lock().unwrap_or_else(|p| p.into_inner()) = Some((upgrade, host));
+                answered(proxy::tunnel_opened())
+            }
+            Admission::Tunnel(asked) | Admission::Refuse(asked) => answered(proxy::refusal(&asked)),
+        };
         Served {
-            answer: self.inner.answer(request),
+            answer,
             head: Arc::clone(&self.head),
         }
     }
+}
+
+/// An answer already made.
+fn answered(response: Response) -> app::Answer {
+    Box::pin(std::future::ready(Ok(response)))
 }
 
 /// A request being served.

@@ -16,7 +16,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_ecs-emulator");
 
 const LISTENING: &str = "listening on http://";
 
-/// The binary, configured by its arguments alone.
+/// The binary, configured by its arguments alone (and a CA folder of the test run's own, so
+/// that no test writes to the user's data folder; `--ca-dir` overrides it).
 pub fn clean_command() -> Command {
     let mut command = Command::new(BIN);
     for (name, _) in std::env::vars() {
@@ -25,6 +26,8 @@ pub fn clean_command() -> Command {
         }
     }
     command.env_remove("RUST_LOG");
+    let ca_dir = std::env::temp_dir().join(format!("ecs-emulator-test-ca-{}", std::process::id()));
+    command.env("ECS_EMULATOR_CA_DIR", ca_dir);
     command
 }
 
