@@ -418,7 +418,7 @@ fn every_flag_has_its_env_twin() {
         .map(str::trim_start)
         .filter(|l| l.starts_with("--") && !l.starts_with("--help") && !l.starts_with("--version"))
         .collect();
-    assert_eq!(flags.len(), 11, "{help}");
+    assert_eq!(flags.len(), 13, "{help}");
     for flag in flags {
         let name = flag
             .split_whitespace()

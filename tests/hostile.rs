@@ -567,6 +567,8 @@ enum Want {
     Admin4xxAnyShape,
     /// Anything but a 5xx, HTML, a hang or a closed connection.
     NoServerError,
+    /// The proxy's refusal of another host (`endpoints.md` §2): 403, plain text naming it.
+    NotForwarded,
 }
 
 fn e(status: u16, code: &'static str, format: Fmt) -> Want {
@@ -808,6 +810,14 @@ impl Want {
                     (Err(why), Err(_)) => Err(wrong(why)),
                 }
             }
+            Want::NotForwarded => {
+                let text = String::from_utf8_lossy(&reply.body);
+                let plain = reply.header("content-type") == Some("text/plain; charset=utf-8");
+                if reply.status != 403 || !plain || !text.contains("does not forward traffic") {
+                    return Err(wrong("wanted the proxy's 403".into()));
+                }
+                Ok("403 not forwarded".into())
+            }
             Want::NoServerError => {
                 no_html(reply).map_err(wrong)?;
                 if (400..500).contains(&reply.status)
@@ -1000,8 +1010,14 @@ fn malformed_cases() -> Vec<Case> {
         case("path /_emulatorx/state", get("/_emulatorx/state"), e(404, NF, X)),
         case(
             "absolute-form target",
-            get("http://localhost/?Action=Nope&Version=2014-05-26&Format=JSON"),
+            get("http://ecs.aliyuncs.com/?Action=Nope&Version=2014-05-26&Format=JSON"),
             e(404, NF, J),
+        ),
+        // Not the emulator's port: refused, never forwarded (`endpoints.md` §2).
+        case(
+            "absolute-form target, another host",
+            get("http://localhost/?Action=Nope&Version=2014-05-26&Format=JSON"),
+            Want::NotForwarded,
         ),
         case(
             "no Host header",
@@ -1344,9 +1360,11 @@ fn garbage_cases() -> Vec<Case> {
             ),
         ),
         r("the asterisk form", b"GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-        r(
+        case(
             "CONNECT",
-            b"CONNECT localhost:80 HTTP/1.1\r\nHost: localhost:80\r\nConnection: close\r\n\r\n",
+            b"CONNECT localhost:80 HTTP/1.1\r\nHost: localhost:80\r\nConnection: close\r\n\r\n"
+                .to_vec(),
+            Want::NotForwarded,
         ),
         r(
             "a 10 KB method",
@@ -2229,7 +2247,7 @@ fn wire_cases() -> Vec<Case> {
         ),
         case(
             "absolute-form target",
-            get(&format!("http://localhost/?{Q}&Format=JSON")),
+            get(&format!("http://ecs.cn-hangzhou.aliyuncs.com/?{Q}&Format=JSON")),
             Want::Success(J),
         ),
         case(

@@ -13,6 +13,7 @@ mod dashboard;
 mod disks;
 mod disks_describe;
 mod gateway;
+mod hosts;
 mod kms;
 mod signing;
 mod support;

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::TcpStream;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
@@ -118,7 +118,7 @@ impl Drop for Server {
 
 /// Reads one whole HTTP/1.1 answer with a `content-length` from a kept-alive connection: its
 /// head and body as text.
-pub fn read_answer(stream: &mut TcpStream) -> String {
+pub fn read_answer(stream: &mut impl Read) -> String {
     let mut text = Vec::new();
     let mut byte = [0u8; 1];
     while !text.ends_with(b"\r\n\r\n") {
