@@ -9,19 +9,22 @@ use serde_json::{Value, json};
 const DEPLOYER: &str = "LTAI5tDemoDeployer01";
 const ROLE_ARN: &str = "acs:ram::1234567890123456:role/ecs-operator";
 const ROLE_ID: &str = "300012345678901234";
-const NO_PERMISSION: (u16, &str, &str) = (
+const NO_PERMISSION: Expected = (
     403,
     "NoPermission",
     "You are not authorized to do this action. You should be authorized by RAM.",
 );
-const DURATION: (u16, &str, &str) = (
+const DURATION: Expected = (
     400,
     "InvalidParameter.DurationSeconds",
     "The Min/Max value of DurationSeconds is 15min/1hr.",
 );
 
+/// An error's (status, code, message).
+type Expected<'a> = (u16, &'a str, &'a str);
+
 #[track_caller]
-fn expect(answer: &Answer, (status, code, message): (u16, &str, &str)) {
+fn expect(answer: &Answer, (status, code, message): Expected) {
     assert_error(answer, status, code, message);
     let body = answer.json();
     assert_eq!(body["HostId"], "sts.aliyuncs.com", "{}", answer.text);
@@ -163,7 +166,7 @@ async fn assume_role_checks_its_parameters_in_order() {
     let arn = ("RoleArn", ROLE_ARN);
     let name = ("RoleSessionName", "ci");
     let long_policy = "x".repeat(2049);
-    let cases: Vec<(Vec<(&str, &str)>, (u16, &str, &str))> = vec![
+    let cases: Vec<(Vec<(&str, &str)>, Expected)> = vec![
         (
             vec![],
             (
