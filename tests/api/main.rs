@@ -16,5 +16,6 @@ mod gateway;
 mod hosts;
 mod kms;
 mod signing;
+mod sts;
 mod support;
 mod zones;
