@@ -48,12 +48,10 @@ const TABLE: &[Row] = &[
         forms: &[Form::Regional, Form::Vpc],
         product: Some(Product::Kms),
     },
-    // STS routes by `Version` until the product exists: then this row's product is
-    // `Some(Product::Sts)`.
     Row {
         prefix: "sts",
         forms: &[Form::Central, Form::Regional, Form::Vpc],
-        product: None,
+        product: Some(Product::Sts),
     },
 ];
 
@@ -231,10 +229,12 @@ mod tests {
                 "kms-vpc.cn-hangzhou.aliyuncs.com",
                 product(Product::Kms, hz),
             ),
-            // STS: by Version until the product exists.
-            ("sts.aliyuncs.com", Destination::Aliyun),
-            ("sts.cn-hangzhou.aliyuncs.com", Destination::Aliyun),
-            ("sts-vpc.cn-hangzhou.aliyuncs.com", Destination::Aliyun),
+            ("sts.aliyuncs.com", product(Product::Sts, None)),
+            ("sts.cn-hangzhou.aliyuncs.com", product(Product::Sts, hz)),
+            (
+                "sts-vpc.cn-hangzhou.aliyuncs.com",
+                product(Product::Sts, hz),
+            ),
             // Forms a product does not have, and other products.
             ("kms.aliyuncs.com", Destination::Aliyun),
             ("kms-cn-hangzhou.aliyuncs.com", Destination::Aliyun),
@@ -294,19 +294,15 @@ mod tests {
         assert!(names.contains(&"ecs-cn-shanghai.aliyuncs.com".to_owned()));
         for name in &names {
             assert!(is_aliyun(name), "{name}");
-            let expected = if name.starts_with("sts") {
-                Destination::Aliyun
-            } else {
-                let product = if name.starts_with("kms") {
-                    Product::Kms
-                } else {
-                    Product::Ecs
-                };
-                let region = ["cn-hangzhou", "cn-shanghai"]
-                    .into_iter()
-                    .find(|r| name.contains(r));
-                Destination::Product(product, region.map(str::to_owned))
+            let product = match &name[..3] {
+                "kms" => Product::Kms,
+                "sts" => Product::Sts,
+                _ => Product::Ecs,
             };
+            let region = ["cn-hangzhou", "cn-shanghai"]
+                .into_iter()
+                .find(|r| name.contains(r));
+            let expected = Destination::Product(product, region.map(str::to_owned));
             assert_eq!(destination(name), expected, "{name}");
         }
     }

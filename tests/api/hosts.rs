@@ -101,7 +101,6 @@ async fn other_hosts_route_by_version_as_before() {
         "ecs-emulator:8080",
         "ram.aliyuncs.com",
         "vpc.cn-hangzhou.aliyuncs.com",
-        "sts.aliyuncs.com",
     ] {
         for (version, action) in [
             ("2014-05-26", "DescribeRegions"),
@@ -117,4 +116,38 @@ async fn other_hosts_route_by_version_as_before() {
             .await;
         assert_error(&answer, 400, "InvalidVersion", INVALID_VERSION);
     }
+}
+
+#[tokio::test]
+async fn sts_hosts_are_the_sts_product() {
+    let harness = Harness::default_fixture();
+    for host in [
+        "sts.aliyuncs.com",
+        "sts.cn-hangzhou.aliyuncs.com",
+        "sts-vpc.cn-shanghai.aliyuncs.com",
+    ] {
+        let answer = harness
+            .send(to_host(host, &call("2015-04-01", "GetCallerIdentity", "")))
+            .await;
+        assert_eq!(answer.status, 200, "{host}: {}", answer.text);
+        assert!(answer.json()["AccountId"].is_string(), "{}", answer.text);
+        let answer = harness
+            .send(to_host(host, &call("2014-05-26", "DescribeRegions", "")))
+            .await;
+        assert_error(&answer, 400, "InvalidVersion", INVALID_VERSION);
+        assert_eq!(
+            answer.json()["HostId"],
+            "sts.aliyuncs.com",
+            "{}",
+            answer.text
+        );
+    }
+    // And STS's Version on an ECS host is refused there.
+    let answer = harness
+        .send(to_host(
+            "ecs.aliyuncs.com",
+            &call("2015-04-01", "GetCallerIdentity", ""),
+        ))
+        .await;
+    assert_error(&answer, 400, "InvalidVersion", INVALID_VERSION);
 }
