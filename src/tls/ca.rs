@@ -69,10 +69,14 @@ impl Authority {
         let key_path = dir.join(KEY_FILE);
         match (cert_path.exists(), key_path.exists()) {
             (true, true) => Self::load(&cert_path, &key_path),
-            (false, false) => {
-                Self::create(dir, &cert_path, &key_path)?;
-                Self::load(&cert_path, &key_path)
-            }
+            (false, false) => match Self::create(dir, &cert_path, &key_path) {
+                Ok(()) => Self::load(&cert_path, &key_path),
+                // Another process (`env --proxy` beside a starting server) made it first.
+                Err(error) => match made_meanwhile(&cert_path, &key_path) {
+                    true => Self::load(&cert_path, &key_path),
+                    false => Err(error),
+                },
+            },
             (true, false) => Err(refusal(&key_path, "is missing (ca.pem is there)")),
             (false, true) => Err(refusal(&cert_path, "is missing (ca-key.pem is there)")),
         }
@@ -178,6 +182,18 @@ impl Authority {
     }
 }
 
+/// Whether both files appear within a second (the other process writes the key, then the
+/// certificate).
+fn made_meanwhile(cert_path: &Path, key_path: &Path) -> bool {
+    for _ in 0..20 {
+        if cert_path.exists() && key_path.exists() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
 /// The CA's parameters (`endpoints.md` §3).
 fn ca_params() -> CertificateParams {
     let mut params = CertificateParams::default();
@@ -212,9 +228,10 @@ fn serial() -> SerialNumber {
 fn publish(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let temporary = dir.join(format!(
-        ".{}.{}.tmp",
+        ".{}.{}.{:016x}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("ca"),
-        std::process::id()
+        std::process::id(),
+        rand::random::<u64>()
     ));
     let written = (|| {
         let mut options = std::fs::OpenOptions::new();
@@ -283,6 +300,23 @@ mod tests {
             .issue(&["ecs.cn-hangzhou.aliyuncs.com".to_owned()])
             .unwrap();
         assert!(!leaf.cert.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn processes_making_the_ca_at_once_share_one() {
+        let dir = folder("race");
+        let makers: Vec<_> = (0..4)
+            .map(|_| {
+                let dir = dir.clone();
+                std::thread::spawn(move || Authority::load_or_create(&dir).map(|a| a.cert_pem))
+            })
+            .collect();
+        let pems: Vec<String> = makers
+            .into_iter()
+            .map(|m| m.join().unwrap().unwrap())
+            .collect();
+        assert!(pems.windows(2).all(|w| w[0] == w[1]), "one CA");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
