@@ -34,7 +34,12 @@ fn start(dir: &Path, extra: &[&str]) -> Server {
 }
 
 fn connect(server: &Server) -> TcpStream {
-    let stream = TcpStream::connect(&server.address).expect("connect");
+    connect_to(&server.address)
+}
+
+/// A connection to `address`, its reads bounded.
+fn connect_to(address: &str) -> TcpStream {
+    let stream = TcpStream::connect(address).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -141,31 +146,20 @@ fn absolute_form_requests_are_answered_as_the_host_they_name() {
     let dir = ca_dir("absolute");
     let server = start(&dir, &[]);
     let mut stream = connect(&server);
+    // ECS DescribeRegions, absolute-form, to `host`.
+    let mut regions_at = |host: &str| {
+        let query =
+            format!("Version=2014-05-26&Action=DescribeRegions&Format=JSON&AccessKeyId={AK}");
+        let line = format!("GET http://{host}/?{query} HTTP/1.1");
+        exchange(&mut stream, &[&line, &format!("Host: {host}")])
+    };
     // A KMS host: its region, its envelope.
-    let target = format!(
-        "http://kms.cn-shanghai.aliyuncs.com/?Version=2014-05-26&Action=DescribeRegions&Format=JSON&AccessKeyId={AK}"
-    );
-    let answer = exchange(
-        &mut stream,
-        &[
-            &format!("GET {target} HTTP/1.1"),
-            "Host: kms.cn-shanghai.aliyuncs.com",
-        ],
-    );
+    let answer = regions_at("kms.cn-shanghai.aliyuncs.com");
     assert_eq!(status(&answer), "400", "{answer}");
     assert_eq!(json(&answer)["Code"], "InvalidVersion");
     assert_eq!(json(&answer)["HostId"], "kms.cn-shanghai.aliyuncs.com");
     // Keep-alive: the same connection, an ECS host.
-    let target = format!(
-        "http://ecs-cn-hangzhou.aliyuncs.com/?Version=2014-05-26&Action=DescribeRegions&Format=JSON&AccessKeyId={AK}"
-    );
-    let answer = exchange(
-        &mut stream,
-        &[
-            &format!("GET {target} HTTP/1.1"),
-            "Host: ecs-cn-hangzhou.aliyuncs.com",
-        ],
-    );
+    let answer = regions_at("ecs-cn-hangzhou.aliyuncs.com");
     assert_eq!(status(&answer), "200", "{answer}");
     // The emulator itself, by each of its names.
     let port = server.address.rsplit_once(':').unwrap().1;
@@ -366,11 +360,8 @@ fn the_tls_listener_names_localhost_and_every_regions_hosts() {
         "ecs.cn-hangzhou.aliyuncs.com",
         "ecs-vpc.eu-central-1.aliyuncs.com",
     ] {
-        let stream = TcpStream::connect(&address).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let mut stream = tls(&config, name, stream).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let stream = tls(&config, name, connect_to(&address));
+        let mut stream = stream.unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(stream.conn.alpn_protocol(), Some(&b"http/1.1"[..]));
         for _ in 0..2 {
             let answer = exchange(&mut stream, &lines(&describe_regions(name)));
@@ -383,11 +374,7 @@ fn the_tls_listener_names_localhost_and_every_regions_hosts() {
         "ecs.nowhere.aliyuncs.com",
         "example.com",
     ] {
-        let stream = TcpStream::connect(&address).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let error = tls(&config, name, stream).expect_err("not verified");
+        let error = tls(&config, name, connect_to(&address)).expect_err("not verified");
         assert!(
             error.contains("certificate") || error.contains("Certificate"),
             "{name}: {error}"

@@ -2,94 +2,92 @@
 //! from it, and the `Version` a product host refuses. The host comes from the `Host` header
 //! here; the absolute URI and the tunnel's host are covered by `tests/endpoints.rs`.
 
-use crate::support::{DEFAULT_AK, Harness, assert_error, request};
+use crate::support::{Answer, DEFAULT_AK, Harness, assert_error, request};
 use axum::body::Body;
-use axum::http::{Method, Request};
-
-fn to_host(host: &str, query: &str) -> Request<Body> {
-    let mut request = request(Method::GET, &format!("/?{query}"), Body::empty());
-    request
-        .headers_mut()
-        .insert("host", host.parse().expect("a header value"));
-    request
-}
-
-fn call(version: &str, action: &str, extra: &str) -> String {
-    format!("Version={version}&Action={action}&Format=JSON&AccessKeyId={DEFAULT_AK}{extra}")
-}
+use axum::http::Method;
 
 const INVALID_VERSION: &str = "Specified parameter Version is not valid.";
+const ECS: &str = "2014-05-26";
+const KMS: &str = "2016-01-20";
+const STS: &str = "2015-04-01";
+
+/// `action` of `version` (and `extra` parameters), sent to `host`.
+async fn at(harness: &Harness, host: &str, version: &str, action: &str, extra: &str) -> Answer {
+    let query =
+        format!("Version={version}&Action={action}&Format=JSON&AccessKeyId={DEFAULT_AK}{extra}");
+    let mut request = request(Method::GET, &format!("/?{query}"), Body::empty());
+    let host = host.parse().expect("a header value");
+    request.headers_mut().insert("host", host);
+    harness.send(request).await
+}
+
+/// A refusal as `InvalidVersion` whose envelope names `host_id`.
+#[track_caller]
+fn assert_invalid_version(answer: &Answer, host_id: &str) {
+    assert_error(answer, 400, "InvalidVersion", INVALID_VERSION);
+    assert_eq!(answer.json()["HostId"], host_id, "{}", answer.text);
+}
 
 #[tokio::test]
 async fn a_kms_host_gives_its_region_when_the_request_names_none() {
     let harness = Harness::default_fixture();
-    let created = harness
-        .send(to_host(
+    for (host, extra, region) in [
+        ("kms.cn-shanghai.aliyuncs.com", "", "cn-shanghai"),
+        ("kms-vpc.cn-shanghai.aliyuncs.com:443", "", "cn-shanghai"),
+        // RegionId still wins over the host.
+        (
             "kms.cn-shanghai.aliyuncs.com",
-            &call("2016-01-20", "CreateKey", ""),
-        ))
-        .await
-        .json();
-    let arn = created["KeyMetadata"]["Arn"].as_str().unwrap_or_default();
-    assert!(arn.starts_with("acs:kms:cn-shanghai:"), "{created}");
-    // The VPC host too; and RegionId still wins over the host.
-    let created = harness
-        .send(to_host(
-            "kms-vpc.cn-shanghai.aliyuncs.com:443",
-            &call("2016-01-20", "CreateKey", "&RegionId=cn-hangzhou"),
-        ))
-        .await
-        .json();
-    let arn = created["KeyMetadata"]["Arn"].as_str().unwrap_or_default();
-    assert!(arn.starts_with("acs:kms:cn-hangzhou:"), "{created}");
+            "&RegionId=cn-hangzhou",
+            "cn-hangzhou",
+        ),
+    ] {
+        let created = at(&harness, host, KMS, "CreateKey", extra).await.json();
+        let arn = created["KeyMetadata"]["Arn"].as_str().unwrap_or_default();
+        assert!(
+            arn.starts_with(&format!("acs:kms:{region}:")),
+            "{host}{extra}: {created}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn a_product_host_refuses_another_products_version_in_its_own_envelope() {
     let harness = Harness::default_fixture();
-    let answer = harness
-        .send(to_host(
-            "kms.cn-shanghai.aliyuncs.com",
-            &call("2014-05-26", "DescribeRegions", ""),
-        ))
-        .await;
-    assert_error(&answer, 400, "InvalidVersion", INVALID_VERSION);
-    assert_eq!(
-        answer.json()["HostId"],
-        "kms.cn-shanghai.aliyuncs.com",
-        "{}",
-        answer.text
-    );
+    let kms_host = "kms.cn-shanghai.aliyuncs.com";
+    let answer = at(&harness, kms_host, ECS, "DescribeRegions", "").await;
+    assert_invalid_version(&answer, kms_host);
+    // An unknown Version on a product host: the same error, the host's envelope.
+    let answer = at(&harness, kms_host, "2099-01-01", "ListKeys", "").await;
+    assert_invalid_version(&answer, kms_host);
     for host in [
         "ecs.aliyuncs.com",
         "ecs-cn-hangzhou.aliyuncs.com",
         "ECS.cn-hangzhou.aliyuncs.com.",
         "ecs-vpc.cn-hangzhou.aliyuncs.com",
     ] {
-        let answer = harness
-            .send(to_host(host, &call("2016-01-20", "DescribeRegions", "")))
-            .await;
-        assert_error(&answer, 400, "InvalidVersion", INVALID_VERSION);
-        assert_eq!(
-            answer.json()["HostId"],
-            "ecs.aliyuncs.com",
-            "{host}: {}",
-            answer.text
-        );
-        let answer = harness
-            .send(to_host(host, &call("2014-05-26", "DescribeRegions", "")))
-            .await;
+        let answer = at(&harness, host, KMS, "DescribeRegions", "").await;
+        assert_invalid_version(&answer, "ecs.aliyuncs.com");
+        let answer = at(&harness, host, STS, "GetCallerIdentity", "").await;
+        assert_invalid_version(&answer, "ecs.aliyuncs.com");
+        let answer = at(&harness, host, ECS, "DescribeRegions", "").await;
         assert_eq!(answer.status, 200, "{host}: {}", answer.text);
     }
-    // An unknown Version on a product host: the same error, the host's envelope.
-    let answer = harness
-        .send(to_host(
-            "kms.cn-shanghai.aliyuncs.com",
-            &call("2099-01-01", "ListKeys", ""),
-        ))
-        .await;
-    assert_error(&answer, 400, "InvalidVersion", INVALID_VERSION);
-    assert_eq!(answer.json()["HostId"], "kms.cn-shanghai.aliyuncs.com");
+}
+
+#[tokio::test]
+async fn sts_hosts_are_the_sts_product() {
+    let harness = Harness::default_fixture();
+    for host in [
+        "sts.aliyuncs.com",
+        "sts.cn-hangzhou.aliyuncs.com",
+        "sts-vpc.cn-shanghai.aliyuncs.com",
+    ] {
+        let answer = at(&harness, host, STS, "GetCallerIdentity", "").await;
+        assert_eq!(answer.status, 200, "{host}: {}", answer.text);
+        assert!(answer.json()["AccountId"].is_string(), "{}", answer.text);
+        let answer = at(&harness, host, ECS, "DescribeRegions", "").await;
+        assert_invalid_version(&answer, "sts.aliyuncs.com");
+    }
 }
 
 #[tokio::test]
@@ -103,51 +101,14 @@ async fn other_hosts_route_by_version_as_before() {
         "vpc.cn-hangzhou.aliyuncs.com",
     ] {
         for (version, action) in [
-            ("2014-05-26", "DescribeRegions"),
-            ("2016-01-20", "ListKeys"),
+            (ECS, "DescribeRegions"),
+            (KMS, "ListKeys"),
+            (STS, "GetCallerIdentity"),
         ] {
-            let answer = harness
-                .send(to_host(host, &call(version, action, "")))
-                .await;
+            let answer = at(&harness, host, version, action, "").await;
             assert_eq!(answer.status, 200, "{host} {action}: {}", answer.text);
         }
-        let answer = harness
-            .send(to_host(host, &call("2099-01-01", "DescribeRegions", "")))
-            .await;
+        let answer = at(&harness, host, "2099-01-01", "DescribeRegions", "").await;
         assert_error(&answer, 400, "InvalidVersion", INVALID_VERSION);
     }
-}
-
-#[tokio::test]
-async fn sts_hosts_are_the_sts_product() {
-    let harness = Harness::default_fixture();
-    for host in [
-        "sts.aliyuncs.com",
-        "sts.cn-hangzhou.aliyuncs.com",
-        "sts-vpc.cn-shanghai.aliyuncs.com",
-    ] {
-        let answer = harness
-            .send(to_host(host, &call("2015-04-01", "GetCallerIdentity", "")))
-            .await;
-        assert_eq!(answer.status, 200, "{host}: {}", answer.text);
-        assert!(answer.json()["AccountId"].is_string(), "{}", answer.text);
-        let answer = harness
-            .send(to_host(host, &call("2014-05-26", "DescribeRegions", "")))
-            .await;
-        assert_error(&answer, 400, "InvalidVersion", INVALID_VERSION);
-        assert_eq!(
-            answer.json()["HostId"],
-            "sts.aliyuncs.com",
-            "{}",
-            answer.text
-        );
-    }
-    // And STS's Version on an ECS host is refused there.
-    let answer = harness
-        .send(to_host(
-            "ecs.aliyuncs.com",
-            &call("2015-04-01", "GetCallerIdentity", ""),
-        ))
-        .await;
-    assert_error(&answer, 400, "InvalidVersion", INVALID_VERSION);
 }
