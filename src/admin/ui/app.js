@@ -468,6 +468,8 @@ function fillTemplate() {
     DeleteDisk: [`DiskId=${disk}`],
     ModifyDiskAttribute: [`DiskId=${disk}`, 'DiskName=demo-disk'],
     ResizeDisk: [`DiskId=${disk}`, 'NewSize=80'],
+    AssumeRole: [`RoleArn=acs:ram::${page.accountId}:role/${page.account?.ramRoles?.[0]?.roleName ?? 'ecs-operator'}`,
+      'RoleSessionName=dashboard'],
   }[action] ?? [];
   $('params').value = [...lines, ...add].join('\n');
 }
