@@ -355,7 +355,7 @@ fn the_tls_listener_names_localhost_and_every_regions_hosts() {
         "localhost",
         "127.0.0.1",
         "ecs.aliyuncs.com",
-        "sts.aliyuncs.com",
+        "ram.aliyuncs.com",
         "ecs-cn-hangzhou.aliyuncs.com",
         "ecs.cn-hangzhou.aliyuncs.com",
         "ecs-vpc.eu-central-1.aliyuncs.com",
