@@ -17,6 +17,14 @@
 //!   timeout, not by a timer per request: a pending timer makes every idle wait of a serving
 //!   thread arm a kernel timer, which on this virtual machine cost about as much as the rest
 //!   of the kernel's work for a request (BENCHMARKS.md).
+//! - The listener is also a proxy for the Alibaba Cloud API hosts (`proxy`,
+//!   `endpoints.md` §2): a `CONNECT` it accepts becomes, once its `200` is written, a tunnel
+//!   in which the emulator terminates TLS itself (`tls`) and serves HTTP/1.1 with the same
+//!   service, on the same task, holding the connection's place and timed by its [`Head`] —
+//!   the handshake too. `--tls-listen` connections begin with the same handshake. Graceful
+//!   stop is this module's own (hyper-util's cannot watch a connection that upgrades): each
+//!   connection asks hyper to finish when `stop` turns true, and the server waits until every
+//!   place is given back.
 //! - A head over [`MAX_HEAD_BYTES`] gets hyper's own bare 431, as does one with more than
 //!   [`MAX_HEAD_FIELDS`] header fields; within those, the gateway's tighter limits answer in
 //!   the envelope (`protocol::parse::check_headers`).

@@ -77,6 +77,8 @@ impl Authority {
                     false => Err(error),
                 },
             },
+            // Half a CA: another process may be writing it (key first, then certificate).
+            _ if made_meanwhile(&cert_path, &key_path) => Self::load(&cert_path, &key_path),
             (true, false) => Err(refusal(&key_path, "is missing (ca.pem is there)")),
             (false, true) => Err(refusal(&cert_path, "is missing (ca-key.pem is there)")),
         }
