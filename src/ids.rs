@@ -79,6 +79,35 @@ impl Ids {
         let id = AccessKeyId(format!("LTAI5t{}", self.text(ALPHANUMERIC, 18)));
         (id, self.text(ALPHANUMERIC, 30))
     }
+
+    /// Fresh temporary credentials as AssumeRole issues them: `STS.` + 28 letters and digits,
+    /// a 44-character secret, and a token that starts `CAIS` as real ones do (`sts.md` §4).
+    pub fn sts_credentials(&self) -> (AccessKeyId, String, String) {
+        let id = AccessKeyId(format!("STS.{}", self.text(ALPHANUMERIC, 28)));
+        let secret = self.text(ALPHANUMERIC, 44);
+        let token = format!("CAIS{}", self.text(ALPHANUMERIC, 252));
+        (id, secret, token)
+    }
+}
+
+/// The id of a RAM user (`kind` `'2'`) or role (`'3'`) the state gives none for: 18 digits
+/// derived from the account and the name, so the same document always yields the same ids,
+/// across resets and restarts, with or without `--seed` (an emulator choice, `sts.md` §2).
+pub fn principal_id(kind: char, account: &AccountId, name: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(account.as_str())
+        .chain_update(b":")
+        .chain_update(name.to_ascii_lowercase())
+        .finalize();
+    let mut number = u64::from_be_bytes(digest[..8].try_into().unwrap_or_default());
+    let mut id = String::with_capacity(18);
+    id.push(kind);
+    for _ in 0..17 {
+        id.push(char::from(b'0' + (number % 10) as u8));
+        number /= 10;
+    }
+    id
 }
 
 /// Now, as KMS writes dates: `YYYY-MM-DDThh:mm:ssZ` (UTC).
@@ -157,6 +186,29 @@ mod tests {
                 .starts_with("key-cen")
         );
         assert!(ids.key_id(&RegionId("x-1".into())).0.starts_with("key-xxx"));
+    }
+
+    #[test]
+    fn principal_ids_are_18_digits_stable_and_distinct() {
+        let account = AccountId("1234567890123456".into());
+        let id = principal_id('3', &account, "ecs-operator");
+        assert_eq!(id.len(), 18);
+        assert!(id.starts_with('3') && id.chars().all(|c| c.is_ascii_digit()));
+        assert_eq!(id, principal_id('3', &account, "ECS-Operator"));
+        assert_ne!(id, principal_id('3', &account, "ecs-operators"));
+        assert_ne!(
+            id,
+            principal_id('3', &AccountId("1".into()), "ecs-operator")
+        );
+    }
+
+    #[test]
+    fn sts_credentials_have_the_documented_shape() {
+        let (id, secret, token) = Ids::default().sts_credentials();
+        assert!(id.as_str().starts_with("STS.") && id.as_str().len() == 32);
+        assert!(id.as_str()[4..].chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(secret.len(), 44);
+        assert!(token.starts_with("CAIS"));
     }
 
     #[test]

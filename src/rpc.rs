@@ -77,11 +77,12 @@ impl Exchange {
             .map(|caller| caller.account_id.as_str())
     }
 
-    /// `root`, or the RAM user's name.
+    /// `root`, the RAM user's name, or `assumed-role/<roleName>/<sessionName>`.
     fn principal(&self) -> Option<&str> {
         self.caller.as_ref().map(|caller| match &caller.principal {
             Principal::Root => "root",
             Principal::RamUser { name, .. } => name,
+            Principal::Role(session) => &session.principal_name,
         })
     }
 
@@ -309,7 +310,7 @@ async fn as_caller(
 
     // 6. Injected faults.
     let region_id = match product {
-        Product::Ecs => request.params.peek("RegionId"),
+        Product::Ecs | Product::Sts => request.params.peek("RegionId"),
         Product::Kms => Some(exchange.kms_region(app)),
     };
     let call = Call {

@@ -5,6 +5,7 @@ mod disk_encryption;
 mod disks;
 mod kms;
 mod regions;
+mod sts;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::protocol::parse::names;
@@ -21,6 +22,8 @@ pub enum Product {
     Ecs,
     /// KMS, API version `2016-01-20`.
     Kms,
+    /// STS, API version `2015-04-01` (`sts.md`).
+    Sts,
 }
 
 impl Product {
@@ -28,6 +31,7 @@ impl Product {
         match version {
             "2014-05-26" => Some(Product::Ecs),
             "2016-01-20" => Some(Product::Kms),
+            "2015-04-01" => Some(Product::Sts),
             _ => None,
         }
     }
@@ -37,6 +41,7 @@ impl Product {
         match self {
             Product::Ecs => "2014-05-26",
             Product::Kms => "2016-01-20",
+            Product::Sts => "2015-04-01",
         }
     }
 
@@ -45,6 +50,7 @@ impl Product {
         match self {
             Product::Ecs => "Ecs",
             Product::Kms => "Kms",
+            Product::Sts => "Sts",
         }
     }
 
@@ -53,6 +59,7 @@ impl Product {
         match self {
             Product::Ecs => "ecs",
             Product::Kms => "kms",
+            Product::Sts => "sts",
         }
     }
 }
@@ -84,6 +91,8 @@ pub enum Action {
     DeleteDisk,
     ModifyDiskAttribute,
     ResizeDisk,
+    StsGetCallerIdentity,
+    StsAssumeRole,
 }
 
 impl Action {
@@ -112,6 +121,8 @@ impl Action {
         Action::DeleteDisk,
         Action::ModifyDiskAttribute,
         Action::ResizeDisk,
+        Action::StsGetCallerIdentity,
+        Action::StsAssumeRole,
     ];
 
     /// The `Action` value on the wire.
@@ -143,6 +154,8 @@ impl Action {
             Action::DeleteDisk => "DeleteDisk",
             Action::ModifyDiskAttribute => "ModifyDiskAttribute",
             Action::ResizeDisk => "ResizeDisk",
+            Action::StsGetCallerIdentity => "GetCallerIdentity",
+            Action::StsAssumeRole => "AssumeRole",
         }
     }
 
@@ -172,24 +185,38 @@ impl Action {
             | Action::KmsDeleteAlias
             | Action::KmsListAliases
             | Action::KmsDescribeRegions => Product::Kms,
+            Action::StsGetCallerIdentity | Action::StsAssumeRole => Product::Sts,
         }
     }
 
     /// A read-only action as the `…ReadOnlyAccess` policies count them: ECS `Describe*`,
-    /// KMS `Describe*` and `List*`.
+    /// KMS `Describe*` and `List*`; and STS `GetCallerIdentity`, which changes nothing either.
     pub fn is_read_only(self) -> bool {
         let name = self.wire_name();
-        name.starts_with("Describe") || (self.product() == Product::Kms && name.starts_with("List"))
+        name.starts_with("Describe")
+            || (self.product() == Product::Kms && name.starts_with("List"))
+            || self == Action::StsGetCallerIdentity
     }
 
     /// Callable by every authenticated caller, whatever its policies: ECS and KMS
     /// `DescribeRegions` (`ecs-default-encryption.md`: "Any caller with a valid key may call it
-    /// (RAM users included)"), ECS `DescribeZones` (`disks.md` §2; `wire.md` §3).
+    /// (RAM users included)"), ECS `DescribeZones` (`disks.md` §2; `wire.md` §3), STS
+    /// `GetCallerIdentity` (`sts.md` §3).
     pub fn is_open_to_every_caller(self) -> bool {
         matches!(
             self,
-            Action::DescribeRegions | Action::DescribeZones | Action::KmsDescribeRegions
+            Action::DescribeRegions
+                | Action::DescribeZones
+                | Action::KmsDescribeRegions
+                | Action::StsGetCallerIdentity
         )
+    }
+
+    /// Decides who may call it itself, after its parameter checks, with its own error: STS
+    /// `AssumeRole` answers `NoPermission` at steps 2, 3 and 5 of `sts.md` §4, so the gateway's
+    /// RAM step lets every caller through to it.
+    pub fn authorizes_itself(self) -> bool {
+        self == Action::StsAssumeRole
     }
 
     /// Callable only by an account's root identity (the API page of
@@ -216,6 +243,7 @@ impl Action {
             ) => disks::checks(self),
             (_, Product::Ecs) => disk_encryption::checks(self),
             (_, Product::Kms) => kms::checks(self),
+            (_, Product::Sts) => sts::checks(self),
         }
     }
 
@@ -324,6 +352,8 @@ pub enum Output {
         #[serde(rename = "Regions")]
         regions: kms::RegionList,
     },
+    CallerIdentity(sts::CallerIdentity),
+    AssumedRole(Box<sts::AssumedRole>),
 }
 
 /// Parses and applies `action`.
@@ -365,5 +395,7 @@ pub fn run(action: Action, context: &Context<'_>, params: &Params) -> Result<Out
         Action::DeleteDisk => disks::delete_disk(context, params),
         Action::ModifyDiskAttribute => disks::modify_disk_attribute(context, params),
         Action::ResizeDisk => disks::resize_disk(context, params),
+        Action::StsGetCallerIdentity => sts::get_caller_identity(context, params),
+        Action::StsAssumeRole => sts::assume_role(context, params),
     }
 }

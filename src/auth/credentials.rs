@@ -154,7 +154,12 @@ impl<'a> Credentials<'a> {
                 .flatten()
                 .is_none_or(|claimed| claimed == &*body_hash(request)),
         };
-        let matches = signature::signatures_equal(expected.as_bytes(), self.signature.as_bytes());
+        let sent = self.signature.as_bytes();
+        let matches = signature::signatures_equal(expected.as_bytes(), sent)
+            || matches!(self.kind, Kind::V2)
+                && v2::form_string_to_sign(&string_to_sign).is_some_and(|form| {
+                    signature::signatures_equal(v2::sign(secret, &form).as_bytes(), sent)
+                });
         let outcome = if body_hash_ok && matches {
             Ok(())
         } else {

@@ -126,6 +126,15 @@ catalogue! {
     NoAttributeToModify => 400, "NoAttributeToModify", "No attribute to be modified in this request.";
     DiskSizeTooSmall => 403, "InvalidDiskSize.TooSmall", "Specified new disk size is less than the original disk size.";
     DiskSizeTooLarge => 403, "InvalidDiskSize.TooLarge", "Specified new disk size is beyond the permitted range.";
+    // STS (`sts.md` §4: the AssumeRole API page's own entries, its spacing included).
+    InvalidRoleArn => 400, "InvalidParameter.RoleArn", "The parameter RoleArn is wrongly formed.";
+    InvalidRoleSessionName => 400, "InvalidParameter.RoleSessionName", "The parameter RoleSessionName is wrongly formed.";
+    InvalidDurationSeconds => 400, "InvalidParameter.DurationSeconds", "The Min/Max value of DurationSeconds is 15min/1hr.";
+    InvalidPolicySize => 400, "InvalidParameter.PolicySize", "The size of Policy must be smaller than 2048 bytes.";
+    InvalidPolicyGrammar => 400, "InvalidParameter.PolicyGrammar", "The parameter Policy has not passed grammar check.";
+    InvalidExternalId => 400, "InvalidParameter.ExternalId", "The parameter ExternalId is wrongly formed.";
+    StsNoPermission => 403, "NoPermission", "You are not authorized to do this action. You should be authorized by RAM.";
+    RoleNotExist => 404, "EntityNotExist.Role", "The specified Role not exists .";
 }
 
 impl ErrorCode {

@@ -94,6 +94,7 @@ pub fn error_text(
             "Kms",
             Some(error.status()),
         ),
+        Product::Sts => ("sts.aliyuncs.com".to_owned(), "Sts", None),
     };
     let recommend = format!(
         "https://api.aliyun.com/troubleshoot?q={code}&product={product_name}&requestId={request_id}"

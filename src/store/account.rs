@@ -6,13 +6,31 @@ use super::model::{
     AccessKeyId, AccessKeyStatus, Account, AccountId, Creator, DefaultEncryption, KeyId, KeyState,
     KmsKey, Policy, Region, RegionId, RegionSetting, SERVICE_KEY_ALIAS,
 };
+use super::roles::{RoleSession, Session};
 use crate::ids::Ids;
 
 /// Who is calling, inside an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Root,
-    RamUser { name: String, policies: Vec<Policy> },
+    RamUser {
+        name: String,
+        user_id: String,
+        policies: Vec<Policy>,
+    },
+    /// A session AssumeRole issued (`store::roles`).
+    Role(RoleSession),
+}
+
+impl Principal {
+    /// The policies that decide what the principal may call (root needs none).
+    pub fn policies(&self) -> &[Policy] {
+        match self {
+            Principal::Root => &[],
+            Principal::RamUser { policies, .. } => policies,
+            Principal::Role(session) => &session.policies,
+        }
+    }
 }
 
 /// What one AccessKeyId stands for, with the secret and status authentication checks.
@@ -73,6 +91,7 @@ fn ram_user_principal(account: &Account, name: &str) -> Option<Principal> {
     let user = account.ram_users.iter().find(|u| u.user_name == name)?;
     Some(Principal::RamUser {
         name: user.user_name.clone(),
+        user_id: user.user_id.clone().unwrap_or_default(),
         policies: user.policies.clone(),
     })
 }
@@ -116,6 +135,22 @@ pub(super) fn identity(account: &Account, access_key_id: &str) -> Option<Identit
         secret: token.access_key_secret.clone(),
         status: AccessKeyStatus::Active,
         sts: Some((token.security_token.clone(), token.expiration.clone())),
+        slot: Found::default(),
+    })
+}
+
+/// The identity a role session acts as, while its role is in `account`.
+pub(super) fn session_identity(account: &Account, session: &Session) -> Option<Identity> {
+    let role = account
+        .ram_roles
+        .iter()
+        .find(|role| role.id() == session.role_id)?;
+    Some(Identity {
+        account_id: account.account_id.clone(),
+        principal: Principal::Role(RoleSession::new(role, &session.session_name)),
+        secret: session.secret.clone(),
+        status: AccessKeyStatus::Active,
+        sts: Some((session.token.clone(), session.expiration.clone())),
         slot: Found::default(),
     })
 }

@@ -6,7 +6,7 @@ use super::model::{
     AccessKey, AccessKeyStatus, Account, AccountId, KmsKey, Region, RegionId, StateDocument,
 };
 use super::validate::validate_account;
-use super::{Store, World, account, lock};
+use super::{Store, World, account, lock, roles};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -135,6 +135,9 @@ impl World {
             self.credentials
                 .insert(access_key_id.clone(), account.account_id.clone());
         }
+        self.sessions.end_unless(&account.account_id, |role_id| {
+            account.ram_roles.iter().any(|role| role.id() == role_id)
+        });
         *current = account;
         Ok(())
     }
@@ -145,6 +148,7 @@ impl World {
         for access_key_id in account::access_key_ids(&account) {
             self.credentials.remove(access_key_id);
         }
+        self.sessions.end_unless(account_id, |_| false);
         Some(account)
     }
 }
@@ -212,6 +216,7 @@ impl Store {
             body["accountId"] = Value::from(id.0);
         }
         let mut account: Account = typed("account", body)?;
+        roles::complete_ids(&mut account);
         if world.slot(&account.account_id).is_some() {
             return Err(ControlError::Conflict(format!(
                 "account {} exists",
@@ -258,7 +263,8 @@ impl Store {
                 ));
             }
         }
-        let account: Account = typed("account", body)?;
+        let mut account: Account = typed("account", body)?;
+        roles::complete_ids(&mut account);
         let serial = self.serial();
         let world = self.world();
         world.check_account(&account)?;
@@ -332,7 +338,8 @@ impl Store {
                 "account.accountId: an account's id cannot change".into(),
             ));
         }
-        let account: Account = typed("account", document)?;
+        let mut account: Account = typed("account", document)?;
+        roles::complete_ids(&mut account);
         world.check_account(&account)?;
         world.replace_account(account.clone())?;
         serial.commit();

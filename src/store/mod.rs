@@ -7,6 +7,7 @@ mod control;
 mod disks;
 pub mod model;
 mod persist;
+pub mod roles;
 mod strict;
 mod validate;
 
@@ -175,6 +176,8 @@ pub struct World {
     next_ordinal: AtomicUsize,
     ids: Arc<Ids>,
     mutations: Arc<AtomicU64>,
+    /// The sessions AssumeRole issued in this world (kept by a world with other regions).
+    sessions: Arc<roles::Sessions>,
 }
 
 struct AccountSlot {
@@ -303,6 +306,7 @@ impl World {
             next_ordinal: AtomicUsize::new(0),
             ids,
             mutations,
+            sessions: Arc::default(),
         };
         for account in document.accounts {
             world.insert(account);
@@ -321,11 +325,13 @@ impl World {
             next_ordinal: AtomicUsize::new(self.next_ordinal.load(Ordering::Acquire)),
             ids: self.ids.clone(),
             mutations: self.mutations.clone(),
+            sessions: self.sessions.clone(),
         }
     }
 
     /// Adds an account (already validated against this world) at the end.
     fn insert(&self, mut account: Account) {
+        roles::complete_ids(&mut account);
         // Decoded lists grow by doubling: up to half of a large fixture's keys' memory is
         // spare capacity otherwise.
         account.kms_keys.shrink_to_fit();
@@ -371,12 +377,62 @@ impl World {
     }
 
     /// Who an AccessKeyId belongs to, with what the authenticator needs to check it.
+    /// Issued role sessions (`roles`) are looked up after the state's own credentials.
     pub fn identity(&self, access_key_id: &str) -> Option<Identity> {
-        let account_id = self.credentials.get(access_key_id)?.clone();
-        let slot = self.slot(&account_id)?;
-        let mut identity = account::identity(&lock(&slot.account), access_key_id)?;
+        let (slot, mut identity) = match self.credentials.get(access_key_id) {
+            Some(account_id) => {
+                let slot = self.slot(&account_id)?;
+                let identity = account::identity(&lock(&slot.account), access_key_id)?;
+                (slot, identity)
+            }
+            None => {
+                let session = self.sessions.get(access_key_id)?;
+                let slot = self.slot(&session.account_id)?;
+                let identity = account::session_identity(&lock(&slot.account), &session)?;
+                (slot, identity)
+            }
+        };
         identity.slot = account::Found(Some(slot));
         Some(identity)
+    }
+
+    /// A role of the account `account_id`, by name compared case-insensitively, read under
+    /// the account's lock.
+    pub fn role(&self, account_id: &str, role_name: &str) -> Option<model::RamRole> {
+        let slot = self.slot(&AccountId(account_id.to_owned()))?;
+        let account = lock(&slot.account);
+        let role = account
+            .ram_roles
+            .iter()
+            .find(|role| role.role_name.eq_ignore_ascii_case(role_name))?;
+        Some(role.clone())
+    }
+
+    /// Issues a session of `role` (of `account_id`) named `session_name`, valid for
+    /// `duration` seconds: fresh credentials that act as the role from now on.
+    pub fn issue_session(
+        &self,
+        account_id: &AccountId,
+        role: &model::RamRole,
+        session_name: &str,
+        duration: u32,
+    ) -> roles::Issued {
+        let (access_key_id, secret, token) = self.ids.sts_credentials();
+        let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(duration.into());
+        let session = roles::Session {
+            account_id: account_id.clone(),
+            role_id: role.id().to_owned(),
+            session_name: session_name.to_owned(),
+            secret,
+            token,
+            expiration: crate::ids::date_text(expires),
+            expires_at: expires.unix_timestamp(),
+        };
+        self.sessions.insert(access_key_id.clone(), session.clone());
+        roles::Issued {
+            access_key_id,
+            session,
+        }
     }
 
     /// The root identity of the first account, which anonymous calls act as under `--auth off`.

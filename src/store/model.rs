@@ -185,6 +185,9 @@ pub struct Account {
     pub access_keys: Vec<AccessKey>,
     #[serde(default)]
     pub ram_users: Vec<RamUser>,
+    /// RAM roles callers may assume (`sts.md` §2); omitted from a dump when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ram_roles: Vec<RamRole>,
     #[serde(default)]
     pub sts_tokens: Vec<StsToken>,
     /// Settings by region; a region not listed behaves as `RegionSetting::default()`.
@@ -222,6 +225,10 @@ pub enum AccessKeyStatus {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RamUser {
     pub user_name: String,
+    /// 16–20 digits; derived from the account and the name when absent (`ids::principal_id`),
+    /// and then written into the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     #[serde(default)]
     pub policies: Vec<Policy>,
     #[serde(default)]
@@ -239,6 +246,39 @@ pub enum Policy {
     KmsFullAccess,
     #[serde(rename = "AliyunKMSReadOnlyAccess")]
     KmsReadOnlyAccess,
+    /// Grants `sts:AssumeRole` (`sts.md` §2).
+    #[serde(rename = "AliyunSTSAssumeRoleAccess")]
+    StsAssumeRoleAccess,
+}
+
+/// A RAM role of the account (`sts.md` §2): who may assume it, and what its sessions may do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RamRole {
+    /// 1–64 letters, digits, `.` and `-`; unique in the account, compared case-insensitively.
+    pub role_name: String,
+    /// 16–20 digits; derived from the account and the name when absent, as `RamUser::user_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_id: Option<String>,
+    /// The longest session AssumeRole grants, in seconds: 3600–43200.
+    #[serde(default = "one_hour")]
+    pub max_session_duration: u32,
+    /// `acs:ram::<account>:root` or `acs:ram::<account>:user/<name>`.
+    #[serde(default)]
+    pub trusted_principals: Vec<String>,
+    #[serde(default)]
+    pub policies: Vec<Policy>,
+}
+
+fn one_hour() -> u32 {
+    3600
+}
+
+impl RamRole {
+    /// The generated or given id (always present once the account is in a store).
+    pub fn id(&self) -> &str {
+        self.role_id.as_deref().unwrap_or_default()
+    }
 }
 
 /// A temporary STS credential; `user_name` null acts as the account root.

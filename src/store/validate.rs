@@ -63,7 +63,11 @@ pub fn parse_document(json: &[u8]) -> Result<StateDocument, String> {
         return Err("invalid state document: must be a JSON object".to_owned());
     }
     deserialize::<Shape>(json)?;
-    let document: StateDocument = deserialize(json)?;
+    let mut document: StateDocument = deserialize(json)?;
+    document
+        .accounts
+        .iter_mut()
+        .for_each(super::roles::complete_ids);
     validate(&document)?;
     Ok(document)
 }
@@ -251,8 +255,12 @@ fn validate_identities<'a>(
                 user.user_name
             ));
         }
+        if let Some(id) = &user.user_id {
+            require_digits(&format!("{user_path}.userId"), id)?;
+        }
         validate_access_keys(&format!("{user_path}.accessKeys"), &user.access_keys, seen)?;
     }
+    validate_roles(path, account)?;
     for (j, token) in account.sts_tokens.iter().enumerate() {
         let token_path = format!("{path}.stsTokens[{j}]");
         claim_access_key_id(
@@ -277,6 +285,50 @@ fn validate_identities<'a>(
             return Err(format!(
                 "{token_path}.userName: no RAM user \"{name}\" in this account"
             ));
+        }
+    }
+    Ok(())
+}
+
+/// A principal id given in the state: 16–20 digits (`sts.md` §2).
+fn require_digits(path: &str, id: &str) -> Result<(), String> {
+    if (16..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("{path}: \"{id}\" must be 16 to 20 digits"))
+    }
+}
+
+/// RAM roles (`sts.md` §2): names unique in the account whatever their case, ids, the session
+/// bound, and principals of the two forms the emulator understands.
+fn validate_roles(path: &str, account: &Account) -> Result<(), String> {
+    let mut names = HashSet::new();
+    for (j, role) in account.ram_roles.iter().enumerate() {
+        let path = format!("{path}.ramRoles[{j}]");
+        let name = &role.role_name;
+        if !super::roles::is_role_name(name) {
+            return Err(format!(
+                "{path}.roleName: \"{name}\" must be 1 to 64 letters, digits, '.' or '-'"
+            ));
+        }
+        if !names.insert(name.to_ascii_lowercase()) {
+            return Err(format!("{path}.roleName: duplicate RAM role \"{name}\""));
+        }
+        if let Some(id) = &role.role_id {
+            require_digits(&format!("{path}.roleId"), id)?;
+        }
+        if !super::roles::SESSION_BOUNDS.contains(&role.max_session_duration) {
+            return Err(format!(
+                "{path}.maxSessionDuration: {} is outside 3600 to 43200 seconds",
+                role.max_session_duration
+            ));
+        }
+        for (k, principal) in role.trusted_principals.iter().enumerate() {
+            if super::roles::Trusted::parse(principal).is_none() {
+                return Err(format!(
+                    "{path}.trustedPrincipals[{k}]: \"{principal}\" is neither acs:ram::<accountId>:root nor acs:ram::<accountId>:user/<userName>"
+                ));
+            }
         }
     }
     Ok(())

@@ -839,10 +839,10 @@ async fn coverage_lists_every_action_and_code() {
             )
         })
         .collect();
-    assert_eq!(entries.len(), 24 * codes.len());
+    assert_eq!(entries.len(), 26 * codes.len());
     assert_eq!(
         actions.len(),
-        23,
+        25,
         "DescribeRegions of ECS and KMS share a name"
     );
 }

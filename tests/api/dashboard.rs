@@ -310,7 +310,7 @@ async fn the_lists_the_page_reads() {
     let (status, actions) = harness.admin(Method::GET, "/_emulator/invoke", None).await;
     assert_eq!(status, 200);
     let actions = actions["actions"].as_array().unwrap();
-    assert_eq!(actions.len(), 24);
+    assert_eq!(actions.len(), 26);
     assert!(actions.contains(&json!({
         "product": "Ecs", "version": "2014-05-26",
         "action": "ModifyDiskDefaultKMSKeyId", "readOnly": false,

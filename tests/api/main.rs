@@ -15,5 +15,6 @@ mod disks_describe;
 mod gateway;
 mod kms;
 mod signing;
+mod sts;
 mod support;
 mod zones;

@@ -127,19 +127,30 @@ impl Harness {
 
     /// An ECS call in JSON as the given AccessKeyId, parameters as `(name, value)`.
     pub async fn ecs(&self, access_key_id: &str, action: &str, params: &[(&str, &str)]) -> Answer {
-        let mut query =
-            format!("Version=2014-05-26&Action={action}&Format=JSON&AccessKeyId={access_key_id}");
-        for (name, value) in params {
-            query.push_str(&format!("&{name}={}", encode(value)));
-        }
-        self.get(&query).await
+        self.call("2014-05-26", access_key_id, action, params).await
     }
 
     /// A KMS call in JSON as the given AccessKeyId (no RegionId unless given: the server's
     /// default region, cn-hangzhou).
     pub async fn kms(&self, access_key_id: &str, action: &str, params: &[(&str, &str)]) -> Answer {
+        self.call("2016-01-20", access_key_id, action, params).await
+    }
+
+    /// An STS call in JSON as the given AccessKeyId.
+    pub async fn sts(&self, access_key_id: &str, action: &str, params: &[(&str, &str)]) -> Answer {
+        self.call("2015-04-01", access_key_id, action, params).await
+    }
+
+    /// A call of the product `version` names, in JSON, as the given AccessKeyId.
+    pub async fn call(
+        &self,
+        version: &str,
+        access_key_id: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Answer {
         let mut query =
-            format!("Version=2016-01-20&Action={action}&Format=JSON&AccessKeyId={access_key_id}");
+            format!("Version={version}&Action={action}&Format=JSON&AccessKeyId={access_key_id}");
         for (name, value) in params {
             query.push_str(&format!("&{name}={}", encode(value)));
         }

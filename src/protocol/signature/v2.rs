@@ -15,6 +15,16 @@ where
     format!("{method}&%2F&{}", percent_encode(&canonical))
 }
 
+/// The string to sign as `alibabacloud_credentials` computes it (`sts.md` §1): each name and
+/// value form-encoded before the canonical query is encoded again, so a space is `+` (then
+/// `%2B`) where the standard encoding has `%20` (then `%2520`); nothing else differs. `None`
+/// when no parameter holds a space, where both strings are the same.
+pub fn form_string_to_sign(standard: &str) -> Option<String> {
+    standard
+        .contains("%2520")
+        .then(|| standard.replace("%2520", "%2B"))
+}
+
 /// base64(HMAC-SHA1(secret + "&", string_to_sign)).
 pub fn sign(secret: &str, string_to_sign: &str) -> String {
     let key = format!("{secret}&");
