@@ -7,6 +7,7 @@ then used as real credentials with the ECS, KMS and STS clients. Tables: ../sts_
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import ssl
@@ -158,6 +159,12 @@ def assert_role_denied(err, api, action: str, account: str, session: str):
         assert session in str(detail.get("AuthPrincipalDisplayName")), detail
 
 
+def clear_journal(emulator) -> None:
+    """The journal outlives reset: tests that read it start it empty."""
+    status, body = emulator.admin("DELETE", "/_emulator/requests")
+    assert 200 <= status < 300, body
+
+
 def journal(emulator, **query) -> list[dict]:
     status, body = emulator.admin("GET", "/_emulator/requests?" + urlencode(query))
     assert status == 200, body
@@ -274,7 +281,7 @@ def test_session_acts_as_the_role_in_ecs_and_kms(sts, flavours, kms_by_name):
     assert root("DescribeDiskEncryptionByDefaultStatus", **R)["Encrypted"] is True
     disk_id = ecs("CreateDisk", **ESSD)["DiskId"]
     assert disk_id.startswith("d-"), disk_id
-    described = root("DescribeDisks", **R, DiskIds=[disk_id])["Disks"]["Disk"]
+    described = root("DescribeDisks", **R, DiskIds=json.dumps([disk_id]))["Disks"]["Disk"]
     assert [d["DiskId"] for d in described] == [disk_id]
     kms = Recorder(kms_by_name[sts.name], name)
     assert kms("DescribeKey", KeyId=KEY_HZ)["KeyMetadata"]["KeyId"] == KEY_HZ
@@ -352,6 +359,7 @@ def test_sessions_end_with_their_role_or_account(sts, emulator):
 
 
 def test_journal_names_the_session(sts, flavours, emulator):
+    clear_journal(emulator)
     name, _ = assume(sts)
     ak, _, token = creds_of(name)
     Recorder(flavours[sts.name], name)("DescribeDiskEncryptionByDefaultStatus", **R)
@@ -390,12 +398,13 @@ def _tea_client(package: str, emulator, credential):
 
 
 @pytest.mark.parametrize("extra", [{}, {"policy": SPACED_POLICY},
-                                   {"role_session_expiration": 900, "external_id": "ext-id"}],
+                                   {"role_session_expiration": 1800, "external_id": "ext-id"}],
                          ids=["plain", "policy-with-spaces", "duration-and-external-id"])
 def test_credentials_library_ram_role_arn_end_to_end(emulator, extra):
     from alibabacloud_ecs20140526 import models as ecs_models
     from alibabacloud_tea_openapi.exceptions import ClientException
 
+    clear_journal(emulator)
     credential = _ram_role_arn_credential(emulator, **extra)
     issued = credential.get_credential()
     assert STS_AK_RE.match(issued.access_key_id), issued
@@ -427,6 +436,26 @@ def test_credentials_library_ram_role_arn_end_to_end(emulator, extra):
         assert assume_calls[0]["params"]["Policy"] == SPACED_POLICY
     principals = {e["principal"] for e in journal(emulator, accessKeyId=issued.access_key_id)}
     assert principals == {"assumed-role/ecs-operator/ci-session"}, principals
+
+
+def test_credentials_library_refreshes_before_expiry(emulator):
+    """The provider refreshes 15 minutes before Expiration: with 900 s sessions, every call
+    assumes the role anew, and every issued session works."""
+    from alibabacloud_ecs20140526 import models as ecs_models
+
+    clear_journal(emulator)
+    ecs = _tea_client("alibabacloud_ecs20140526", emulator,
+                      _ram_role_arn_credential(emulator, role_session_expiration=900))
+    for _ in range(3):
+        status = ecs.describe_disk_encryption_by_default_status(
+            ecs_models.DescribeDiskEncryptionByDefaultStatusRequest(region_id=REGION))
+        assert status.body.encrypted is False
+    assert [(e["principal"], e["httpStatus"]) for e in journal(emulator, action="AssumeRole")] \
+        == [("deployer", 200)] * 3
+    described = journal(emulator, action="DescribeDiskEncryptionByDefaultStatus")
+    assert [(e["principal"], e["httpStatus"]) for e in described] == \
+        [("assumed-role/ecs-operator/ci-session", 200)] * 3
+    assert len({e["accessKeyId"] for e in described}) == 3, described
 
 
 def test_credentials_library_reports_refusals(emulator):
@@ -515,8 +544,6 @@ def tls_relay(emulator, tmp_path_factory):
 
 
 def test_py_core_ram_role_arn_credential(emulator, tls_relay):
-    import json
-
     from aliyunsdkcore.acs_exception.exceptions import ServerException
     from aliyunsdkcore.auth.credentials import RamRoleArnCredential
     from aliyunsdkcore.client import AcsClient
@@ -526,6 +553,7 @@ def test_py_core_ram_role_arn_credential(emulator, tls_relay):
     from aliyunsdkecs.request.v20140526.ModifyDiskDefaultKMSKeyIdRequest import (
         ModifyDiskDefaultKMSKeyIdRequest)
 
+    clear_journal(emulator)
     ak, sk, _ = creds_of("deployer")
     client = AcsClient(region_id=REGION, verify=tls_relay["ca"],
                        credential=RamRoleArnCredential(ak, sk, ECS_OPERATOR_ARN, "py-core"))
