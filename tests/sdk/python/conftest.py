@@ -512,3 +512,14 @@ def kms_flavours(emulator):
 @pytest.fixture(params=KMS_FLAVOURS)
 def kms(request, kms_flavours):
     return kms_flavours[request.param]
+
+
+@pytest.fixture(scope="session")
+def sts_flavours(emulator):
+    return {n: make_flavour(n, emulator, STS_API) for n in FLAVOURS}
+
+
+@pytest.fixture(params=FLAVOURS)
+def sts(request, sts_flavours):
+    """The same three flavours on STS (py-core through CommonRequest)."""
+    return sts_flavours[request.param]

@@ -17,9 +17,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conftest import (CREDS, DATE_RE, DEFAULT_ACCOUNT_ID, ECS_API, FLAVOURS, KEY_HZ, KMS_API,
-                      REGION, STS_API, STS_CASES, Recorder, assert_api_error,
-                      creds_of, expect_error, make_flavour)
+from conftest import (CREDS, DATE_RE, DEFAULT_ACCOUNT_ID, ECS_API, KEY_HZ, KMS_API, REGION,
+                      STS_API, STS_CASES, Recorder, assert_api_error, creds_of, expect_error)
 
 R = {"RegionId": REGION}
 ESSD = {**R, "ZoneId": "cn-hangzhou-h", "DiskCategory": "cloud_essd", "Size": 40}
@@ -78,23 +77,6 @@ def create_accounts(emulator, names) -> None:
 
 def case_params(rows):
     return [pytest.param(c, id=c["id"]) for c in rows]
-
-
-# --------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="session")
-def sts_flavours(emulator):
-    return {n: make_flavour(n, emulator, STS_API) for n in FLAVOURS}
-
-
-@pytest.fixture(params=FLAVOURS)
-def sts(request, sts_flavours):
-    return sts_flavours[request.param]
-
-
-@pytest.fixture(scope="session")
-def kms_by_name(emulator):
-    """KMS clients of the same flavours as the STS ones (the names in FLAVOURS)."""
-    return {n: make_flavour(n, emulator, KMS_API) for n in FLAVOURS}
 
 
 # --------------------------------------------------------------------------- assertions
@@ -270,7 +252,7 @@ def test_a_session_of_a_role_without_the_sts_policy_cannot_assume_roles(sts):
 
 
 # --------------------------------------------------------------------------- sessions at work
-def test_session_acts_as_the_role_in_ecs_and_kms(sts, flavours, kms_by_name):
+def test_session_acts_as_the_role_in_ecs_and_kms(sts, flavours, kms_flavours):
     name, _ = assume(sts)
     ecs_sdk = flavours[sts.name]
     ecs, root = Recorder(ecs_sdk, name), Recorder(ecs_sdk)
@@ -283,7 +265,7 @@ def test_session_acts_as_the_role_in_ecs_and_kms(sts, flavours, kms_by_name):
     assert disk_id.startswith("d-"), disk_id
     described = root("DescribeDisks", **R, DiskIds=json.dumps([disk_id]))["Disks"]["Disk"]
     assert [d["DiskId"] for d in described] == [disk_id]
-    kms = Recorder(kms_by_name[sts.name], name)
+    kms = Recorder(kms_flavours[sts.name], name)
     assert kms("DescribeKey", KeyId=KEY_HZ)["KeyMetadata"]["KeyId"] == KEY_HZ
     # a role is never root: ModifyDiskDefaultKMSKeyId is always refused
     err = expect_error(ecs_sdk, "ModifyDiskDefaultKMSKeyId", {**R, "KMSKeyId": KEY_HZ}, name)
@@ -292,7 +274,7 @@ def test_session_acts_as_the_role_in_ecs_and_kms(sts, flavours, kms_by_name):
     ecs.assert_unique_ids()
 
 
-def test_session_of_a_read_only_role(sts, emulator, flavours, kms_by_name):
+def test_session_of_a_read_only_role(sts, emulator, flavours, kms_flavours):
     create_accounts(emulator, ["other"])
     name, _ = assume(sts, role_arn="acs:ram::2000000000000001:role/cross-reader",
                      session="cross")
@@ -302,7 +284,7 @@ def test_session_of_a_read_only_role(sts, emulator, flavours, kms_by_name):
     err = expect_error(ecs_sdk, "EnableDiskEncryptionByDefault", R, name)
     assert_role_denied(err, ECS_API, "ecs:EnableDiskEncryptionByDefault", "2000000000000001",
                        "cross")
-    err = expect_error(kms_by_name[sts.name], "ListKeys", {}, name)
+    err = expect_error(kms_flavours[sts.name], "ListKeys", {}, name)
     assert_role_denied(err, KMS_API, "kms:ListKeys", "2000000000000001", "cross")
     assert ecs("DescribeDiskEncryptionByDefaultStatus", **R)["Encrypted"] is False
 
@@ -543,6 +525,8 @@ def tls_relay(emulator, tmp_path_factory):
     thread.join(timeout=5)
 
 
+# its vendored urllib3 uses ssl APIs that Python 3.11 deprecates
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_py_core_ram_role_arn_credential(emulator, tls_relay):
     from aliyunsdkcore.acs_exception.exceptions import ServerException
     from aliyunsdkcore.auth.credentials import RamRoleArnCredential
