@@ -97,6 +97,10 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
                 .delete(observe::clear_requests)
                 .fallback(not_allowed()),
         )
+        .route(
+            "/sessions",
+            get(observe::list_sessions).fallback(not_allowed()),
+        )
         .route("/coverage", get(coverage::coverage).fallback(not_allowed()))
         .route(
             "/invoke",

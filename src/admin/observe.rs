@@ -41,6 +41,47 @@ pub async fn clear_faults(State(app): Shared) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// `GET /_emulator/sessions[?accountId=…]`: the role sessions AssumeRole issued that still
+/// act as their role, oldest first, without their secrets (`sts.md` §4; memory of the running
+/// server, not state).
+pub async fn list_sessions(State(app): Shared, RawQuery(query): RawQuery) -> Response {
+    let pairs =
+        crate::protocol::params::decode_form(query.as_deref().unwrap_or_default().as_bytes())
+            .unwrap_or_default();
+    let mut account = None;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "accountId" => account = Some(value),
+            _ => {
+                return failure(
+                    StatusCode::BAD_REQUEST,
+                    format!("query: unknown field `{name}`"),
+                );
+            }
+        }
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sessions: Vec<serde_json::Value> = app
+        .store
+        .world()
+        .sessions(account.as_deref())
+        .into_iter()
+        .map(|(id, session, role_name)| {
+            json!({
+                "accessKeyId": id,
+                "accountId": session.account_id,
+                "roleName": role_name,
+                "roleId": session.role_id,
+                "sessionName": session.session_name,
+                "principal": format!("assumed-role/{role_name}/{}", session.session_name),
+                "expiration": session.expiration,
+                "expired": session.expires_at <= now,
+            })
+        })
+        .collect();
+    axum::Json(json!({ "sessions": sessions })).into_response()
+}
+
 /// `GET /_emulator/requests?action=…&accessKeyId=…&code=…&limit=…`.
 pub async fn list_requests(State(app): Shared, RawQuery(query): RawQuery) -> Response {
     let pairs = form_pairs(query.as_deref().unwrap_or_default());

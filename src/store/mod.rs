@@ -408,6 +408,26 @@ impl World {
         Some(role.clone())
     }
 
+    /// The live sessions of `account_id` (all when `None`), with the role each acts as now:
+    /// `GET /_emulator/sessions`. Sessions whose role is gone are not listed.
+    pub fn sessions(&self, account_id: Option<&str>) -> Vec<(AccessKeyId, roles::Session, String)> {
+        let account = account_id.map(|id| AccountId(id.to_owned()));
+        self.sessions
+            .of(account.as_ref())
+            .into_iter()
+            .filter_map(|(id, session)| {
+                let slot = self.slot(&session.account_id)?;
+                let role_name = lock(&slot.account)
+                    .ram_roles
+                    .iter()
+                    .find(|role| role.id() == session.role_id)?
+                    .role_name
+                    .clone();
+                Some((id, session, role_name))
+            })
+            .collect()
+    }
+
     /// Issues a session of `role` (of `account_id`) named `session_name`, valid for
     /// `duration` seconds: fresh credentials that act as the role from now on.
     pub fn issue_session(

@@ -175,6 +175,19 @@ impl Sessions {
         self.inner().by_id.len()
     }
 
+    /// The kept sessions of `account` (every account's when `None`), in issue order.
+    pub fn of(&self, account: Option<&AccountId>) -> Vec<(AccessKeyId, Session)> {
+        let inner = self.inner();
+        let mut kept: Vec<(u64, AccessKeyId, Session)> = inner
+            .by_id
+            .iter()
+            .filter(|(_, (_, s))| account.is_none_or(|a| &s.account_id == a))
+            .map(|(id, (issued, s))| (*issued, id.clone(), s.clone()))
+            .collect();
+        kept.sort_by_key(|(issued, ..)| *issued);
+        kept.into_iter().map(|(_, id, s)| (id, s)).collect()
+    }
+
     /// Ends the sessions of `account` whose role `keep` does not name any more (all of them
     /// when the account is gone): a role added again later does not bring them back.
     pub fn end_unless(&self, account: &AccountId, keep: impl Fn(&str) -> bool) {

@@ -730,3 +730,55 @@ async fn coverage_lists_the_sts_codes() {
     assert!(!assume_role.contains(&"Forbidden.RAM".to_owned()));
     assert!(!natural("GetCallerIdentity").contains(&"Forbidden.RAM".to_owned()));
 }
+
+#[tokio::test]
+async fn the_admin_api_lists_live_sessions_without_secrets() {
+    let harness = Harness::default_fixture();
+    let (status, empty) = harness
+        .admin(Method::GET, "/_emulator/sessions", None)
+        .await;
+    assert_eq!((status.as_u16(), empty), (200, json!({"sessions": []})));
+    let first = session(&harness, "first").await;
+    let second = session(&harness, "second").await;
+    let (_, listed) = harness
+        .admin(
+            Method::GET,
+            &format!("/_emulator/sessions?accountId={DEFAULT_ACCOUNT}"),
+            None,
+        )
+        .await;
+    let sessions = listed["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{listed}");
+    assert_eq!(sessions[0]["accessKeyId"], first.as_str());
+    assert_eq!(sessions[1]["accessKeyId"], second.as_str());
+    let entry = sessions[0].as_object().unwrap();
+    let mut fields: Vec<&str> = entry.keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "accessKeyId",
+            "accountId",
+            "expiration",
+            "expired",
+            "principal",
+            "roleId",
+            "roleName",
+            "sessionName"
+        ]
+    );
+    assert_eq!(entry["principal"], "assumed-role/ecs-operator/first");
+    assert_eq!(entry["expired"], false);
+    let (_, other) = harness
+        .admin(
+            Method::GET,
+            "/_emulator/sessions?accountId=1000000000000108",
+            None,
+        )
+        .await;
+    assert_eq!(other, json!({"sessions": []}));
+    let (status, _) = harness
+        .admin(Method::GET, "/_emulator/sessions?limit=1", None)
+        .await;
+    assert_eq!(status, 400);
+}

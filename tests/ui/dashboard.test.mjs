@@ -290,3 +290,29 @@ test('default encryption on: a disk created without Encrypted is encrypted with 
   assert.equal(await page.locator('#disk-error').textContent(), '');
   assert.deepEqual(problems, []);
 });
+
+test('a role assumed as deployer becomes a caller, and calls as the role', async () => {
+  await page.locator('#caller').selectOption('LTAI5tDemoDeployer01');
+  await page.locator('#action').selectOption('2015-04-01/AssumeRole');
+  assert.equal(await page.locator('#params').inputValue(),
+    `RegionId=cn-hangzhou\nRoleArn=acs:ram::${ACCOUNT}:role/ecs-operator\nRoleSessionName=dashboard`);
+  await fire({ status: 200 });
+  const issued = JSON.parse(await page.locator('#result-body').textContent()).Credentials.AccessKeyId;
+  assert.match(issued, /^STS\.[A-Za-z0-9]{24,}$/);
+
+  // The session shows in the callers once the page has read the sessions again.
+  const option = page.locator(`#caller option[value="${issued}"]`);
+  await option.waitFor({ state: 'attached' });
+  assert.equal(await option.textContent(), `role ecs-operator (dashboard) · ${issued}`);
+  await page.locator('#caller').selectOption(issued);
+  await page.locator('#action').selectOption('2015-04-01/GetCallerIdentity');
+  await fire({ status: 200 });
+  const identity = JSON.parse(await page.locator('#result-body').textContent());
+  assert.equal(identity.Arn, `acs:ram::${ACCOUNT}:assumed-role/ecs-operator/dashboard`);
+  // A role is never root.
+  await page.locator('#action').selectOption('2014-05-26/ModifyDiskDefaultKMSKeyId');
+  const { requestId } = await fire({ status: 403, code: 'Forbidden.RAM' });
+  const entry = await journalEntry(requestId);
+  assert.equal(entry.principal, 'assumed-role/ecs-operator/dashboard');
+  assert.deepEqual(problems, []);
+});

@@ -262,6 +262,8 @@ function renderCallers(account) {
     ...account.accessKeys.map((k) => [k.accessKeyId, `root · ${k.accessKeyId}${k.status === 'Inactive' ? ' (inactive)' : ''}`]),
     ...account.ramUsers.flatMap((u) => u.accessKeys.map((k) => [k.accessKeyId, `RAM user ${u.userName} · ${k.accessKeyId}`])),
     ...account.stsTokens.map((t) => [t.accessKeyId, `STS${t.userName ? ` (${t.userName})` : ''} · ${t.accessKeyId}`]),
+    // Sessions AssumeRole issued (GET /sessions): memory of the server, not of the state.
+    ...(page.sessions ?? []).map((s) => [s.accessKeyId, `role ${s.roleName} (${s.sessionName})${s.expired ? ' (expired)' : ''} · ${s.accessKeyId}`]),
   ];
   const select = $('caller');
   setOptions(select, callers, select.value && callers.some(([id]) => id === select.value) ? select.value : callers[0]?.[0] ?? '');
@@ -466,6 +468,8 @@ function fillTemplate() {
     DeleteDisk: [`DiskId=${disk}`],
     ModifyDiskAttribute: [`DiskId=${disk}`, 'DiskName=demo-disk'],
     ResizeDisk: [`DiskId=${disk}`, 'NewSize=80'],
+    AssumeRole: [`RoleArn=acs:ram::${page.accountId}:role/${page.account?.ramRoles?.[0]?.roleName ?? 'ecs-operator'}`,
+      'RoleSessionName=dashboard'],
   }[action] ?? [];
   $('params').value = [...lines, ...add].join('\n');
 }
@@ -709,14 +713,16 @@ async function read() {
     if (!page.regions.some((r) => r.regionId === page.regionId)) {
       page.regionId = page.regions.some((r) => r.regionId === 'cn-hangzhou') ? 'cn-hangzhou' : page.regions[0]?.regionId;
     }
-    const [account, faults, snapshots, journal] = await Promise.all([
+    const [account, sessions, faults, snapshots, journal] = await Promise.all([
       page.accountId ? api('GET', `/accounts/${enc(page.accountId)}`).catch(() => null) : null,
+      page.accountId ? api('GET', `/sessions?accountId=${enc(page.accountId)}`).catch(() => null) : null,
       api('GET', '/faults'),
       api('GET', '/snapshots'),
       $('journal-pause').checked ? null : api('GET', '/requests?limit=100'),
     ]);
     if (!current()) return;
     page.account = account;
+    page.sessions = sessions?.sessions ?? [];
     renderAccounts();
     renderAccount();
     renderFaults(faults.faults);
