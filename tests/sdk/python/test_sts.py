@@ -131,14 +131,13 @@ def assert_sts_error(err, status, code, message):
         assert "HttpStatus" not in err.data, err.data
 
 
-def assert_role_denied(err, api, action: str, account: str, session: str):
-    """Forbidden.RAM to a session: AccessDeniedDetail names the assumed role user."""
+def assert_role_denied(err, api, action: str, account: str, role_name: str, session: str):
+    """Forbidden.RAM to a session: AccessDeniedDetail names the assumed role user
+    (<roleName>:<sessionName>, the README's choice) and the role's account."""
     assert_api_error(err, api, 403, "Forbidden.RAM", MSG_FORBIDDEN_RAM, auth_action=action,
-                     auth_type="AssumedRoleUser")
+                     auth_user=f"{role_name}:{session}", auth_type="AssumedRoleUser")
     if err.data is not None:
-        detail = err.data["AccessDeniedDetail"]
-        assert detail.get("AuthPrincipalOwnerId") == account, detail
-        assert session in str(detail.get("AuthPrincipalDisplayName")), detail
+        assert err.data["AccessDeniedDetail"].get("AuthPrincipalOwnerId") == account, err.data
 
 
 def clear_journal(emulator) -> None:
@@ -251,6 +250,27 @@ def test_a_session_of_a_role_without_the_sts_policy_cannot_assume_roles(sts):
     assert_sts_error(err, *NO_PERMISSION)
 
 
+def test_a_session_of_a_role_with_the_sts_policy_assumes_roles_its_account_trusts(sts, emulator):
+    """acs:ram::<account>:root trusts that account's role sessions too (README: the RAM
+    users and role sessions of that account) when they hold AliyunSTSAssumeRoleAccess."""
+    create_accounts(emulator, ["other"])
+    status, body = emulator.admin("PATCH", "/_emulator/accounts/2000000000000001", {
+        "ramRoles": [*STS_CASES["accounts"]["other"]["ramRoles"],
+                     {"roleName": "chainer", "roleId": "300000000000000104",
+                      "trustedPrincipals": ["acs:ram::1234567890123456:root"],
+                      "policies": ["AliyunSTSAssumeRoleAccess"]}]})
+    assert status == 200, body
+    chainer, _ = assume(sts, role_arn="acs:ram::2000000000000001:role/chainer", session="hop1")
+    chained, body = assume(sts, chainer, "acs:ram::2000000000000001:role/own-root", "hop2")
+    assert_issued(body, "2000000000000001", "own-root", "300000000000000103", "hop2", 3600)
+    assert identity(sts, chained) == role_identity("2000000000000001", "own-root",
+                                                   "300000000000000103", "hop2")
+    # ecs-operator trusts the default account only
+    err = expect_error(sts, "AssumeRole", {"RoleArn": ECS_OPERATOR_ARN,
+                                           "RoleSessionName": "hop2"}, chainer)
+    assert_sts_error(err, *NO_PERMISSION)
+
+
 # --------------------------------------------------------------------------- sessions at work
 def test_session_acts_as_the_role_in_ecs_and_kms(sts, flavours, kms_flavours):
     name, _ = assume(sts)
@@ -270,7 +290,7 @@ def test_session_acts_as_the_role_in_ecs_and_kms(sts, flavours, kms_flavours):
     # a role is never root: ModifyDiskDefaultKMSKeyId is always refused
     err = expect_error(ecs_sdk, "ModifyDiskDefaultKMSKeyId", {**R, "KMSKeyId": KEY_HZ}, name)
     assert_role_denied(err, ECS_API, "ecs:ModifyDiskDefaultKMSKeyId", DEFAULT_ACCOUNT_ID,
-                       "ci-session")
+                       ECS_OPERATOR, "ci-session")
     ecs.assert_unique_ids()
 
 
@@ -283,9 +303,9 @@ def test_session_of_a_read_only_role(sts, emulator, flavours, kms_flavours):
     assert ecs("DescribeDiskEncryptionByDefaultStatus", **R)["Encrypted"] is False
     err = expect_error(ecs_sdk, "EnableDiskEncryptionByDefault", R, name)
     assert_role_denied(err, ECS_API, "ecs:EnableDiskEncryptionByDefault", "2000000000000001",
-                       "cross")
+                       "Cross-Reader", "cross")
     err = expect_error(kms_flavours[sts.name], "ListKeys", {}, name)
-    assert_role_denied(err, KMS_API, "kms:ListKeys", "2000000000000001", "cross")
+    assert_role_denied(err, KMS_API, "kms:ListKeys", "2000000000000001", "Cross-Reader", "cross")
     assert ecs("DescribeDiskEncryptionByDefaultStatus", **R)["Encrypted"] is False
 
 
@@ -356,6 +376,23 @@ def test_journal_names_the_session(sts, flavours, emulator):
     issued = journal(emulator, action="AssumeRole")
     assert [(e["principal"], e["product"], e["version"]) for e in issued] == [
         ("deployer", "Sts", "2015-04-01")], issued
+
+
+def test_live_sessions_are_listed_without_secrets(sts, emulator):
+    name, body = assume(sts)
+    ak, secret, token = creds_of(name)
+    status, listed = emulator.admin("GET", f"/_emulator/sessions?accountId={DEFAULT_ACCOUNT_ID}")
+    assert status == 200, listed
+    assert listed["sessions"] == [{
+        "accessKeyId": ak, "accountId": DEFAULT_ACCOUNT_ID, "roleName": ECS_OPERATOR,
+        "roleId": ECS_OPERATOR_ID, "sessionName": "ci-session",
+        "principal": f"assumed-role/{ECS_OPERATOR}/ci-session",
+        "expiration": body["Credentials"]["Expiration"], "expired": False}], listed
+    assert secret not in json.dumps(listed) and token not in json.dumps(listed)
+    status, other = emulator.admin("GET", "/_emulator/sessions?accountId=1000000000000108")
+    assert (status, other) == (200, {"sessions": []})
+    emulator.reset()
+    assert emulator.admin("GET", "/_emulator/sessions") == (200, {"sessions": []})
 
 
 # --------------------------------------------------------------------------- credential providers
