@@ -126,4 +126,23 @@ expect ok "${default[@]}" -- EnableDiskEncryptionByDefault $hz
 expect ok "${default[@]}" -- --api-version 2016-01-20 DisableKey KeyId=alias/demo
 expect InvalidParameter.KMSKeyId.CMKNotEnabled "${default[@]}" -- ModifyDiskDefaultKMSKeyId $hz KMSKeyId=alias/demo
 
+say "STS: who am I, and a RAM role assumed by the deployer user"
+sts=(--api-version 2015-04-01)
+deployer=(LTAI5tDemoDeployer01 DemoSecretDeployer01)
+role=RoleArn=acs:ram::1234567890123456:role/ecs-operator
+expect ok "${deployer[@]}" -- "${sts[@]}" GetCallerIdentity
+shows '"IdentityType": "RAMUser"'
+expect NoPermission "${default[@]}" -- "${sts[@]}" AssumeRole $role RoleSessionName=demo
+expect EntityNotExist.Role "${deployer[@]}" -- "${sts[@]}" AssumeRole RoleArn=acs:ram::1234567890123456:role/nobody RoleSessionName=demo
+expect ok "${deployer[@]}" -- "${sts[@]}" AssumeRole $role RoleSessionName=demo
+field() { sed -n "s/^ *\"$1\": \"\([^\"]*\)\".*/\1/p" <<<"$out"; }
+session=("$(field AccessKeyId)" "$(field AccessKeySecret)")
+token=$(field SecurityToken)
+[[ -n ${session[0]} && -n $token ]] || { echo "demo: no credentials in the answer" >&2; exit 1; }
+expect ok "${session[@]}" -- --security-token "$token" "${sts[@]}" GetCallerIdentity
+shows '"Arn": "acs:ram::1234567890123456:assumed-role/ecs-operator/demo"'
+say "… the role may use ECS, but it is never root"
+expect ok "${session[@]}" -- --security-token "$token" DescribeDiskEncryptionByDefaultStatus $hz
+expect Forbidden.RAM "${session[@]}" -- --security-token "$token" ModifyDiskDefaultKMSKeyId $hz KMSKeyId=alias/demo
+
 say "Done: every documented error of the family and two of disks, from the default fixture alone"

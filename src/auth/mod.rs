@@ -204,6 +204,17 @@ fn check_security_token(
 /// the actions open to every caller (`Action::is_open_to_every_caller`) or those that decide
 /// it themselves (`Action::authorizes_itself`).
 pub fn authorize(caller: &Identity, action: Action) -> Result<(), ApiError> {
+    if matches!(caller.principal, Principal::Root)
+        || action.is_open_to_every_caller()
+        || action.authorizes_itself()
+    {
+        return Ok(());
+    }
+    let policies = caller.principal.policies();
+    if !action.is_root_only() && policies.iter().any(|&p| grants(p, action)) {
+        return Ok(());
+    }
+    // Only a refusal names the caller (a success allocates nothing here).
     let (principal_type, display_name) = match &caller.principal {
         Principal::Root => return Ok(()),
         Principal::RamUser { name, .. } => ("SubUser", name.clone()),
@@ -213,13 +224,6 @@ pub fn authorize(caller: &Identity, action: Action) -> Result<(), ApiError> {
             format!("{}:{}", session.role_name, session.session_name),
         ),
     };
-    if action.is_open_to_every_caller() || action.authorizes_itself() {
-        return Ok(());
-    }
-    let policies = caller.principal.policies();
-    if !action.is_root_only() && policies.iter().any(|&p| grants(p, action)) {
-        return Ok(());
-    }
     let auth_action = format!(
         "{}:{}",
         action.product().ram_namespace(),
