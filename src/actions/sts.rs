@@ -151,8 +151,10 @@ impl<'p> Request<'p> {
         let duration = match params.optional("DurationSeconds") {
             None => DEFAULT_DURATION,
             Some(text) => text
-                .parse::<u32>()
-                .ok()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| text.parse::<u32>().ok())
+                .flatten()
                 .filter(|seconds| DURATION_BOUNDS.contains(seconds))
                 .ok_or_else(|| ApiError::new(ErrorCode::InvalidDurationSeconds))?,
         };

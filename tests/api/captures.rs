@@ -1,5 +1,6 @@
 //! Replays every request the official SDKs were recorded sending
-//! (`../shared/vectors/captures/`, or `$ECS_EMULATOR_VECTORS/captures`) against a fresh app:
+//! (`../shared/vectors/captures/`, or `$ECS_EMULATOR_VECTORS/captures`, and the project's own
+//! recordings of the STS clients in `tests/vectors/captures/`) against a fresh app:
 //! each must be decoded, routed by (Version, Action) and answered in JSON as the action
 //! says. Signatures are not checked here (`--auth off`; `signing.rs` replays them verified).
 
@@ -21,24 +22,25 @@ pub fn vectors_dir() -> PathBuf {
     vectors
 }
 
-/// Every capture file, by name, sorted.
+/// Every capture file, by name, sorted: the shared recordings, then the project's own
+/// (`tests/vectors/captures/`: the STS clients, recorded by `tests/vectors/record_sts.py`).
 pub fn captures() -> Vec<(String, Value)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(vectors_dir().join("captures"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|file| {
+    let own = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/captures");
+    let mut all = Vec::new();
+    for folder in [vectors_dir().join("captures"), own] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        all.extend(files.iter().map(|file| {
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
-            (
-                name,
-                serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap(),
-            )
-        })
-        .collect()
+            let capture = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+            (name, capture)
+        }));
+    }
+    all
 }
 
 pub fn replay_request(recorded: &Value) -> Request<Body> {
@@ -89,6 +91,7 @@ async fn every_recorded_sdk_request_is_routed_and_answered() {
             assert_ok(&answer);
             match capture["product"].as_str().unwrap() {
                 "ecs" => check_ecs_effect(&harness, action, &body, name).await,
+                "sts" => check_sts_answer(action, &body, name),
                 _ => check_kms_effect(&harness, action, &body, name).await,
             }
         }
@@ -125,6 +128,35 @@ async fn check_ecs_effect(harness: &Harness, action: &str, body: &Value, name: &
         "DisableDiskEncryptionByDefault" => assert_eq!(encrypted, false, "{name}"),
         "ModifyDiskDefaultKMSKeyId" => assert_eq!(key, DEFAULT_KEY, "{name}"),
         "ResetDiskDefaultKMSKeyId" => assert_ne!(key, DEFAULT_KEY, "{name}"),
+        other => panic!("{name}: no expectation for {other}"),
+    }
+}
+
+/// The STS captures: GetCallerIdentity signed with the default root key, AssumeRole with the
+/// `deployer` user's.
+fn check_sts_answer(action: &str, body: &Value, name: &str) {
+    match action {
+        "GetCallerIdentity" => {
+            assert_eq!(body["IdentityType"], "Account", "{name}");
+            assert_eq!(body["AccountId"], crate::support::DEFAULT_ACCOUNT, "{name}");
+        }
+        "AssumeRole" => {
+            let id = body["Credentials"]["AccessKeyId"].as_str().unwrap();
+            assert!(id.starts_with("STS."), "{name}: {body}");
+            assert_eq!(
+                body["AssumedRoleUser"]["Arn"].as_str().unwrap(),
+                format!(
+                    "acs:ram::1234567890123456:role/ecs-operator/{}",
+                    body["AssumedRoleUser"]["AssumedRoleId"]
+                        .as_str()
+                        .unwrap()
+                        .split_once(':')
+                        .unwrap()
+                        .1
+                ),
+                "{name}"
+            );
+        }
         other => panic!("{name}: no expectation for {other}"),
     }
 }

@@ -213,6 +213,8 @@ async fn assume_role_checks_its_parameters_in_order() {
         (vec![arn, name, ("DurationSeconds", "899")], DURATION),
         (vec![arn, name, ("DurationSeconds", "43201")], DURATION),
         (vec![arn, name, ("DurationSeconds", "1h")], DURATION),
+        (vec![arn, name, ("DurationSeconds", "+900")], DURATION),
+        (vec![arn, name, ("DurationSeconds", "900.0")], DURATION),
         (
             vec![arn, name, ("DurationSeconds", "1h"), ("Policy", "x")],
             DURATION,

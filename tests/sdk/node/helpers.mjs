@@ -8,6 +8,7 @@ import { after, before, beforeEach } from 'node:test';
 
 const require = createRequire(import.meta.url);
 const ecs = require('@alicloud/ecs20140526');
+const sts = require('@alicloud/sts20150401');
 const openapi = require('@alicloud/openapi-core');
 const { RPCClient } = require('@alicloud/pop-core');
 // @alicloud/kms20160120 1.2.0: the only Node KMS 2016-01-20 package, on @alicloud/rpc-client
@@ -16,7 +17,6 @@ const requireFromKms = createRequire(require.resolve('@alicloud/kms20160120'));
 const { Config: RpcConfig } = requireFromKms('@alicloud/rpc-client');
 const { RuntimeOptions } = requireFromKms('@alicloud/tea-util');
 
-const EcsClient = ecs.default;
 const { $OpenApiUtil, ClientError, ServerError, AlibabaCloudError } = openapi;
 
 import { REPO_ROOT, binaryPath, startEmulator } from './emulator.mjs';
@@ -39,6 +39,9 @@ export const CREDS = {
   'ram-root': ['LTAI5tDemoRamRoot', 'DemoSecretRamRoot'],
   'ram-ecs-admin': ['LTAI5tDemoRamEcsAdmin', 'DemoSecretRamEcsAdmin'],
   'ram-ecs-reader': ['LTAI5tDemoRamEcsReader', 'DemoSecretRamEcsReader'],
+  'ram-no-policy': ['LTAI5tDemoRamNoPolicy', 'DemoSecretRamNoPolicy'],
+  // RAM user of the default account whose one policy is AliyunSTSAssumeRoleAccess
+  deployer: ['LTAI5tDemoDeployer01', 'DemoSecretDeployer01'],
   // not in the fixture / wrong secret: gateway errors
   'unknown-key': ['LTAI5tNoSuchAccessKey00', 'Whatever01'],
   'wrong-secret': ['LTAI5tTestAccessKey01', 'WrongSecret'],
@@ -113,6 +116,11 @@ export const kmsArn = (resource, region = REGION, account = DEFAULT_ACCOUNT_ID) 
 // HostId and Recommend product of each API's error bodies (wire.md section 4)
 export const ECS_API = { product: 'Ecs', hostId: () => 'ecs.aliyuncs.com' };
 export const KMS_API = { product: 'Kms', hostId: (region) => `kms.${region}.aliyuncs.com` };
+export const STS_API = { product: 'Sts', hostId: () => 'sts.aliyuncs.com' };
+
+// ------------------------------------------------------------------ STS data
+// The STS tables are shared with the Python runner: ../sts_cases.json
+export const STS_CASES = JSON.parse(readFileSync(new URL('../sts_cases.json', import.meta.url), 'utf8'));
 
 // ------------------------------------------------------------------ SDK adapters
 /** What an SDK surfaced for an API error; undefined fields = not exposed by that SDK. */
@@ -143,11 +151,13 @@ function modelValue(type, value) {
   }))));
 }
 
+/** A product's generated tea package (@alicloud/<product><version>) on @alicloud/openapi-core. */
 class TeaFlavour {
-  constructor(name, endpoint, signatureAlgorithm) {
+  constructor(name, endpoint, signatureAlgorithm, pkg = ecs) {
     this.name = name;
     this.endpoint = endpoint;
     this.signatureAlgorithm = signatureAlgorithm;
+    this.pkg = pkg;
     this.clients = new Map();
   }
 
@@ -156,13 +166,18 @@ class TeaFlavour {
       // with a token: V3 sends x-acs-security-token + x-acs-accesskey-id, V2 a SecurityToken param
       const cfg = { ...credentialOptions(creds), regionId: REGION, endpoint: this.endpoint, protocol: 'http' };
       if (this.signatureAlgorithm) cfg.signatureAlgorithm = this.signatureAlgorithm;
-      this.clients.set(creds, new EcsClient(new $OpenApiUtil.Config(cfg)));
+      this.clients.set(creds, new this.pkg.default(new $OpenApiUtil.Config(cfg)));
     }
     return this.clients.get(creds);
   }
 
-  async call(action, params, creds = 'default') {
-    const Req = ecs[`${action}Request`];
+  /** The generated request model for the call (none for an action without parameters). */
+  request(action, params) {
+    const Req = this.pkg[`${action}Request`];
+    if (Req === undefined) { // e.g. STS getCallerIdentity() takes no request
+      assert.deepEqual(params, {});
+      return [];
+    }
     const wireToField = wireToFieldOf(Req);
     const types = Req.types();
     const fields = {};
@@ -172,9 +187,14 @@ class TeaFlavour {
     }
     const req = new Req(fields);
     assert.deepEqual(req.toMap(), params);
+    return [req];
+  }
+
+  async call(action, params, creds = 'default') {
+    const args = this.request(action, params);
     let resp;
     try {
-      resp = await this.client(creds)[lowerFirst(action)](req);
+      resp = await this.client(creds)[lowerFirst(action)](...args);
     } catch (e) {
       if (!(e instanceof AlibabaCloudError)) throw e;
       const status = e.statusCode;
@@ -193,17 +213,18 @@ class TeaFlavour {
 }
 
 class PopCoreFlavour {
-  constructor(name, endpoint, method) {
+  constructor(name, endpoint, method, apiVersion = '2014-05-26') {
     this.name = name;
     this.endpoint = `http://${endpoint}`;
     this.method = method;
+    this.apiVersion = apiVersion;
     this.clients = new Map();
   }
 
   client(creds) {
     if (!this.clients.has(creds)) {
       // with a token: a SecurityToken parameter
-      this.clients.set(creds, new RPCClient({ ...credentialOptions(creds), endpoint: this.endpoint, apiVersion: '2014-05-26' }));
+      this.clients.set(creds, new RPCClient({ ...credentialOptions(creds), endpoint: this.endpoint, apiVersion: this.apiVersion }));
     }
     return this.clients.get(creds);
   }
@@ -238,6 +259,16 @@ export function makeFlavours(endpoint) {
     'node-tea-v2': new TeaFlavour('node-tea-v2', endpoint, 'v2'),
     'node-pop-core-get': new PopCoreFlavour('node-pop-core-get', endpoint, 'GET'),
     'node-pop-core-post': new PopCoreFlavour('node-pop-core-post', endpoint, 'POST'),
+  };
+}
+
+/** The same four flavours on STS 2015-04-01 (@alicloud/sts20150401; pop-core). */
+export function makeStsFlavours(endpoint) {
+  return {
+    'node-tea-v3': new TeaFlavour('node-tea-v3', endpoint, undefined, sts),
+    'node-tea-v2': new TeaFlavour('node-tea-v2', endpoint, 'v2', sts),
+    'node-pop-core-get': new PopCoreFlavour('node-pop-core-get', endpoint, 'GET', '2015-04-01'),
+    'node-pop-core-post': new PopCoreFlavour('node-pop-core-post', endpoint, 'POST', '2015-04-01'),
   };
 }
 
@@ -302,7 +333,9 @@ export function makeKmsFlavours(endpoint) {
 }
 
 /** What every SDK surfaces for an API error, and the body (wire.md section 4). */
-export function assertApiError(err, api, { status, code, message, region = REGION, authAction, authUser }) {
+export function assertApiError(err, api, {
+  status, code, message, region = REGION, authAction, authUser, authType = 'SubUser',
+}) {
   assert.deepEqual({ code: err.code, status: err.status, message: err.sdkMessage }, { code, status, message });
   assert.match(err.requestId, UUID_RE);
   const body = err.data;
@@ -314,8 +347,8 @@ export function assertApiError(err, api, { status, code, message, region = REGIO
     const d = body.AccessDeniedDetail;
     assert.equal(typeof d, 'object', JSON.stringify(body));
     assert.equal(d.AuthAction, authAction);
-    assert.equal(d.AuthPrincipalType, 'SubUser');
-    assert.equal(d.AuthPrincipalDisplayName, authUser);
+    assert.equal(d.AuthPrincipalType, authType, JSON.stringify(d));
+    if (authUser !== undefined) assert.equal(d.AuthPrincipalDisplayName, authUser, JSON.stringify(d));
     assert.equal(d.NoPermissionType, 'ImplicitDeny');
   }
 }

@@ -42,6 +42,8 @@ CREDS = {
     "ram-ecs-admin": ("LTAI5tDemoRamEcsAdmin", "DemoSecretRamEcsAdmin"),
     "ram-ecs-reader": ("LTAI5tDemoRamEcsReader", "DemoSecretRamEcsReader"),
     "ram-no-policy": ("LTAI5tDemoRamNoPolicy", "DemoSecretRamNoPolicy"),
+    # RAM user of the default account whose one policy is AliyunSTSAssumeRoleAccess
+    "deployer": ("LTAI5tDemoDeployer01", "DemoSecretDeployer01"),
     # not in the fixture / wrong secret: gateway errors
     "unknown-key": ("LTAI5tNoSuchAccessKey00", "Whatever01"),
     "wrong-secret": ("LTAI5tTestAccessKey01", "WrongSecret"),
@@ -107,6 +109,9 @@ AUTH_ACTIONS = [(c["action"], c["params"]) for c in ECS_CASES["authActions"]]
 KMS_CASES = json.loads((Path(__file__).resolve().parents[1] / "kms_cases.json")
                        .read_text(encoding="utf-8"))
 KMS_ERROR_CASES = [pytest.param(c, id=c["id"]) for c in KMS_CASES["errors"]]
+# The STS tables are shared with the Node runner: ../sts_cases.json
+STS_CASES = json.loads((Path(__file__).resolve().parents[1] / "sts_cases.json")
+                       .read_text(encoding="utf-8"))
 KEY_HZ_DISABLED = "key-hzz0disabled0000000001"
 # generated ids: key- + 3-letter region code + 21 lowercase alphanumerics
 KEY_ID_RE = {"cn-hangzhou": re.compile(r"^key-hzz[0-9a-z]{21}$"),
@@ -154,6 +159,8 @@ ECS_API = Api("2014-05-26", "alibabacloud_ecs20140526", "aliyunsdkecs.request.v2
               "ecs.aliyuncs.com", "Ecs")
 KMS_API = Api("2016-01-20", "alibabacloud_kms20160120", "aliyunsdkkms.request.v20160120",
               "kms.{region}.aliyuncs.com", "Kms")
+# py-core has no STS request modules here: CommonRequest(product Sts) (core_package None)
+STS_API = Api("2015-04-01", "alibabacloud_sts20150401", None, "sts.aliyuncs.com", "Sts")
 
 
 class TeaFlavour:
@@ -272,12 +279,23 @@ class CoreFlavour:
                     region_id=region, credential=StsTokenCredential(ak, sk, token))
         return self._clients[key]
 
-    def call(self, action: str, params: dict, creds: str = "default",
-             client_region: str | None = REGION) -> dict:
+    def _request(self, action: str, params: dict):
+        """The request to send: the generated request class of the product, or a
+        CommonRequest (every parameter a query parameter) for a product without one."""
         import importlib
 
-        from aliyunsdkcore.acs_exception.exceptions import ServerException
+        if self.api.core_package is None:
+            from aliyunsdkcore.request import CommonRequest
 
+            req = CommonRequest(domain=self.endpoint, version=self.api.version,
+                                action_name=action, product=self.api.product)
+            req.set_method("POST")
+            req.set_accept_format("JSON")
+            req.set_protocol_type("http")
+            for k, v in params.items():
+                assert not isinstance(v, list), (k, v)
+                req.add_query_param(k, v)
+            return req
         mod = importlib.import_module(f"{self.api.core_package}.{action}Request")
         req = getattr(mod, f"{action}Request")()
         req.set_endpoint(self.endpoint)
@@ -293,6 +311,13 @@ class CoreFlavour:
                 setter(v)
             else:  # e.g. RegionId: these request classes take it from the client unless given
                 req.add_query_param(k, v)
+        return req
+
+    def call(self, action: str, params: dict, creds: str = "default",
+             client_region: str | None = REGION) -> dict:
+        from aliyunsdkcore.acs_exception.exceptions import ServerException
+
+        req = self._request(action, params)
         try:
             raw = self.client(creds, client_region).do_action_with_exception(req)
         except ServerException as e:
@@ -311,7 +336,7 @@ def expect_error(sdk, action: str, params: dict, creds: str = "default", **kw) -
 
 def assert_api_error(err: SdkError, api: Api, status: int, code: str, message: str,
                      region: str = REGION, auth_action: str | None = None,
-                     auth_user: str | None = None) -> None:
+                     auth_user: str | None = None, auth_type: str = "SubUser") -> None:
     """What every SDK surfaces (code, status, message, request id), and with tea the whole
     body (wire.md section 4: KMS adds HttpStatus and names its regional host)."""
     got = (err.code, err.status, err.message)
@@ -330,8 +355,9 @@ def assert_api_error(err: SdkError, api: Api, status: int, code: str, message: s
         detail = body.get("AccessDeniedDetail")
         assert isinstance(detail, dict), body
         assert detail.get("AuthAction") == auth_action
-        assert detail.get("AuthPrincipalType") == "SubUser"
-        assert detail.get("AuthPrincipalDisplayName") == auth_user
+        assert detail.get("AuthPrincipalType") == auth_type, detail
+        if auth_user is not None:
+            assert detail.get("AuthPrincipalDisplayName") == auth_user, detail
         assert detail.get("NoPermissionType") == "ImplicitDeny"
 
 
@@ -486,3 +512,14 @@ def kms_flavours(emulator):
 @pytest.fixture(params=KMS_FLAVOURS)
 def kms(request, kms_flavours):
     return kms_flavours[request.param]
+
+
+@pytest.fixture(scope="session")
+def sts_flavours(emulator):
+    return {n: make_flavour(n, emulator, STS_API) for n in FLAVOURS}
+
+
+@pytest.fixture(params=FLAVOURS)
+def sts(request, sts_flavours):
+    """The same three flavours on STS (py-core through CommonRequest)."""
+    return sts_flavours[request.param]
