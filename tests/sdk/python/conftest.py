@@ -392,11 +392,15 @@ def _free_port() -> int:
 
 
 class Emulator:
-    def __init__(self, port: int, proc: subprocess.Popen):
+    def __init__(self, port: int, proc: subprocess.Popen, tls_port: int | None = None,
+                 ca: str | None = None):
         self.port = port
         self.proc = proc
         self.endpoint = f"127.0.0.1:{port}"
         self.base = f"http://127.0.0.1:{port}"
+        # --tls-listen, with the CA (ca.pem) its certificate is signed by
+        self.tls_endpoint = f"127.0.0.1:{tls_port}" if tls_port else None
+        self.ca = ca
 
     def admin(self, method: str, path: str, body: Any = None,
               timeout: float = 10) -> tuple[int, Any]:
@@ -432,12 +436,14 @@ def emulator():
     binary = _binary()
     if not binary.exists():
         pytest.fail(f"emulator binary not found: {binary} (build it or set ECS_EMULATOR_BIN)")
-    port = _free_port()
+    port, tls_port = _free_port(), _free_port()
+    ca_dir = tempfile.mkdtemp(prefix="ecs-emulator-ca-")
     # stderr to a file, not a pipe: a chatty server must never block on a full pipe
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([str(binary), "--listen", f"127.0.0.1:{port}"],
+    proc = subprocess.Popen([str(binary), "--listen", f"127.0.0.1:{port}",
+                             "--tls-listen", f"127.0.0.1:{tls_port}", "--ca-dir", ca_dir],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
-    emu = Emulator(port, proc)
+    emu = Emulator(port, proc, tls_port, os.path.join(ca_dir, "ca.pem"))
 
     def server_log() -> str:
         log.seek(0)

@@ -1,7 +1,7 @@
 """STS (2015-04-01) through the official Python SDKs: alibabacloud-sts20150401 with tea V3 and V2
 signatures, py-core's CommonRequest (product Sts), and the credentials libraries that assume a
 role: alibabacloud_credentials' ram_role_arn provider (its own form-encoded V2 signature) and
-py-core's RamRoleArnCredential (HTTPS only: through a local TLS relay). The issued sessions are
+py-core's RamRoleArnCredential (HTTPS only: through the emulator's --tls-listen). The issued sessions are
 then used as real credentials with the ECS, KMS and STS clients. Tables: ../sts_cases.json
 (shared with the Node runner). Contract: shared/spec/sts.md."""
 
@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import ssl
-import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
@@ -491,80 +488,11 @@ def test_credentials_library_reports_refusals(emulator):
     assert "http_code: 403" in str(ei.value) and "NoPermission" in str(ei.value), ei.value
 
 
-# py-core's RamRoleArnSigner calls STS over HTTPS only: a TLS relay on loopback, with a
-# certificate made here for 127.0.0.1, forwards to the emulator's plain-HTTP port.
-@pytest.fixture(scope="module")
-def tls_relay(emulator, tmp_path_factory):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    import ipaddress
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_path, key_path)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def pipe(src, dst):
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def serve():
-        while not stop.is_set():
-            try:
-                raw, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            try:
-                raw.settimeout(10)
-                tls = context.wrap_socket(raw, server_side=True)
-                upstream = socket.create_connection(("127.0.0.1", emulator.port), timeout=10)
-            except OSError:
-                raw.close()
-                continue
-            threading.Thread(target=pipe, args=(tls, upstream), daemon=True).start()
-            threading.Thread(target=pipe, args=(upstream, tls), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield {"endpoint": f"127.0.0.1:{listener.getsockname()[1]}", "ca": str(cert_path)}
-    stop.set()
-    listener.close()
-    thread.join(timeout=5)
-
-
+# py-core's RamRoleArnSigner calls STS over HTTPS only: the emulator's --tls-listen, trusted
+# through the CA it made (conftest starts the emulator with both).
 # its vendored urllib3 uses ssl APIs that Python 3.11 deprecates
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_py_core_ram_role_arn_credential(emulator, tls_relay):
+def test_py_core_ram_role_arn_credential(emulator):
     from aliyunsdkcore.acs_exception.exceptions import ServerException
     from aliyunsdkcore.auth.credentials import RamRoleArnCredential
     from aliyunsdkcore.client import AcsClient
@@ -576,9 +504,9 @@ def test_py_core_ram_role_arn_credential(emulator, tls_relay):
 
     clear_journal(emulator)
     ak, sk, _ = creds_of("deployer")
-    client = AcsClient(region_id=REGION, verify=tls_relay["ca"],
+    client = AcsClient(region_id=REGION, verify=emulator.ca,
                        credential=RamRoleArnCredential(ak, sk, ECS_OPERATOR_ARN, "py-core"))
-    client.add_endpoint(REGION, "Sts", tls_relay["endpoint"])
+    client.add_endpoint(REGION, "Sts", emulator.tls_endpoint)
 
     def send(req):
         req.set_endpoint(emulator.endpoint)
@@ -597,7 +525,7 @@ def test_py_core_ram_role_arn_credential(emulator, tls_relay):
     body = send(whoami)
     assert {k: v for k, v in body.items() if k != "RequestId"} == role_identity(
         DEFAULT_ACCOUNT_ID, ECS_OPERATOR, ECS_OPERATOR_ID, "py-core")
-    # one AssumeRole (POST, over the relay) for all three calls
+    # one AssumeRole (POST, over --tls-listen) for all three calls
     assume_calls = journal(emulator, action="AssumeRole")
     assert [(e["method"], e["principal"], e["httpStatus"]) for e in assume_calls] == [
         ("POST", "deployer", 200)], assume_calls
