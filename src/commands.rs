@@ -1,7 +1,8 @@
 //! The subcommands besides `serve`: `healthcheck` (for Docker), `call` (sign and send one RPC
-//! call — for demos and quick checks, no SDK needed) and `env` (SDK settings to paste).
+//! call — for demos and quick checks, no SDK needed), `env` (SDK settings to paste) and
+//! `state` (the state file, offline).
 
-use crate::config::{CallArgs, EnvArgs};
+use crate::config::{CallArgs, EnvArgs, StateAction, StateArgs};
 use crate::protocol::signature::client::{self, Credentials};
 use axum::body::Bytes;
 use axum::http::{Method, Request, StatusCode};
@@ -165,4 +166,29 @@ export ECS_EMULATOR_ENDPOINT={host}
 #   aliyun ecs DescribeRegions --profile emulator --endpoint {host} --insecure   (not verified: no aliyun CLI here)
 "#
     )
+}
+
+/// `state compact` / `state dump` on the `--state-file`: exit 1 with the reason on failure.
+pub fn state(args: &StateArgs, state_file: Option<&std::path::Path>) -> ExitCode {
+    let Some(path) = state_file else {
+        eprintln!("ecs-emulator state: give --state-file PATH");
+        return ExitCode::from(2);
+    };
+    let done = match args.action {
+        StateAction::Compact => crate::store::compact_state_file(path).map(|size| {
+            println!("{}: compacted into a {size}-byte snapshot", path.display());
+        }),
+        StateAction::Dump => crate::store::dump_state_file(path).and_then(|document| {
+            let text = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())?;
+            let _ = writeln!(std::io::stdout(), "{text}");
+            Ok(())
+        }),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ecs-emulator state: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -27,6 +27,24 @@ pub enum Command {
     Call(CallArgs),
     /// Print ready-to-paste endpoint and credential settings for the SDKs and the aliyun CLI.
     Env(EnvArgs),
+    /// Work on the --state-file offline: compact it, or print the state it holds.
+    State(StateArgs),
+}
+
+/// `ecs-emulator state compact|dump --state-file PATH`.
+#[derive(Debug, Clone, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub action: StateAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum StateAction {
+    /// Replay the log into a fresh snapshot (written atomically) and empty the log; refused
+    /// while a server uses the file.
+    Compact,
+    /// Print the state the file holds (snapshot and log), as `GET /_emulator/state` would.
+    Dump,
 }
 
 /// `ecs-emulator call ACTION Key=Value…`.
@@ -94,7 +112,8 @@ pub struct Config {
     )]
     pub default_region: String,
 
-    /// A state file: loaded at start if it exists, rewritten (atomically) after every change.
+    /// A state file: loaded at start if it exists (a snapshot, PATH, and a change log,
+    /// PATH.log), each change appended to the log before it is answered.
     #[arg(long, global = true, env = "ECS_EMULATOR_STATE_FILE")]
     pub state_file: Option<PathBuf>,
 

@@ -2,6 +2,7 @@
 //! region, and named snapshots. All are validated before anything changes, serialized by the
 //! store's control lock, and never copy or replace accounts they do not touch.
 
+use super::change::{self, AccountChange, Change};
 use super::model::{
     AccessKey, AccessKeyStatus, Account, AccountId, KmsKey, Region, RegionId, StateDocument,
 };
@@ -135,8 +136,17 @@ impl World {
             self.credentials
                 .insert(access_key_id.clone(), account.account_id.clone());
         }
-        *current = account;
+        let old = std::mem::replace(&mut *current, account);
+        // Under the account's lock: no action's record of it can come between.
+        self.commit(|| change::diff(old, &mut current));
         Ok(())
+    }
+
+    /// Adds a new account (checked), its creation numbered and logged first: no record of a
+    /// change to it can come before.
+    fn create(&self, account: Account) {
+        self.commit(|| AccountChange::whole(account.clone()));
+        self.insert(account);
     }
 
     fn remove_account(&self, account_id: &AccountId) -> Option<Account> {
@@ -145,6 +155,7 @@ impl World {
         for access_key_id in account::access_key_ids(&account) {
             self.credentials.remove(access_key_id);
         }
+        self.commit(|| Change::DeleteAccount(account_id.clone()));
         Some(account)
     }
 }
@@ -200,7 +211,7 @@ impl Store {
                 ));
             }
         };
-        let serial = self.serial();
+        let _serial = self.serial();
         let world = self.world();
         if body.get("accountId").is_none() {
             let id = loop {
@@ -233,8 +244,7 @@ impl Store {
             access_key_secret: key.access_key_secret.clone(),
             account: account.clone(),
         };
-        world.insert(account);
-        serial.commit();
+        world.create(account);
         Ok(created)
     }
 
@@ -259,16 +269,15 @@ impl Store {
             }
         }
         let account: Account = typed("account", body)?;
-        let serial = self.serial();
+        let _serial = self.serial();
         let world = self.world();
         world.check_account(&account)?;
         let created = world.slot(&account.account_id).is_none();
         if created {
-            world.insert(account.clone());
+            world.create(account.clone());
         } else {
             world.replace_account(account.clone())?;
         }
-        serial.commit();
         Ok((account, created))
     }
 
@@ -319,7 +328,7 @@ impl Store {
         account_id: &str,
         edit: impl FnOnce(&mut Value) -> Result<(), ControlError>,
     ) -> Result<Account, ControlError> {
-        let serial = self.serial();
+        let _serial = self.serial();
         let world = self.world();
         let id = AccountId(account_id.to_owned());
         let slot = world
@@ -335,25 +344,23 @@ impl Store {
         let account: Account = typed("account", document)?;
         world.check_account(&account)?;
         world.replace_account(account.clone())?;
-        serial.commit();
         Ok(account)
     }
 
     /// Deletes the account and its credentials.
     pub fn delete_account(&self, account_id: &str) -> Result<Account, ControlError> {
-        let serial = self.serial();
+        let _serial = self.serial();
         let removed = self
             .world()
             .remove_account(&AccountId(account_id.to_owned()))
             .ok_or_else(|| ControlError::NotFound(format!("no account {account_id}")))?;
-        serial.commit();
         Ok(removed)
     }
 
     /// Merges `patch` into a region of the catalogue.
     pub fn patch_region(&self, region_id: &str, patch: &Value) -> Result<Region, ControlError> {
         require_object("region", patch)?;
-        let serial = self.serial();
+        let _serial = self.serial();
         let world = self.world();
         let mut regions = world.regions.clone();
         let index = *world
@@ -370,8 +377,10 @@ impl Store {
         regions[index] = typed("region", document)?;
         super::validate::validate_zones(&regions).map_err(ControlError::Invalid)?;
         let region = regions[index].clone();
-        self.swap(world.with_regions(regions));
-        serial.commit();
+        let change = Change::Regions(regions.clone());
+        let changed = world.with_regions(regions);
+        changed.commit(|| change);
+        self.swap(changed);
         Ok(region)
     }
 
