@@ -64,7 +64,7 @@ pub struct AccountChange {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum DiskChange {
-    Put(Disk),
+    Put(Box<Disk>),
     Delete(DiskId),
 }
 
@@ -147,7 +147,7 @@ impl AccountTx<'_> {
             change
                 .disks
                 .push(match self.account.disks.get(id.as_str()) {
-                    Some(disk) => DiskChange::Put(disk.clone()),
+                    Some(disk) => DiskChange::Put(Box::new(disk.clone())),
                     None => DiskChange::Delete(id),
                 });
         }
@@ -186,7 +186,7 @@ pub fn diff(mut old: Account, new: &mut Account) -> Change {
     }
     for disk in new.disks.iter() {
         if old.disks.get(disk.disk_id.as_str()) != Some(disk) {
-            change.disks.push(DiskChange::Put(disk.clone()));
+            change.disks.push(DiskChange::Put(Box::new(disk.clone())));
         }
     }
     let mut replayed = std::mem::take(&mut old.disks);
@@ -200,7 +200,7 @@ pub fn diff(mut old: Account, new: &mut Account) -> Change {
 fn apply_disks(disks: &mut super::model::Disks, changes: &[DiskChange]) {
     for change in changes {
         match change {
-            DiskChange::Put(disk) => disks.upsert(disk.clone()),
+            DiskChange::Put(disk) => disks.upsert(Disk::clone(disk)),
             DiskChange::Delete(id) => {
                 disks.remove(id.as_str());
             }
