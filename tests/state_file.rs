@@ -471,3 +471,61 @@ fn a_replace_leaves_nothing_of_the_state_before_it() {
     assert!(has(&document, &after) && !has(&document, &third));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Admin changes of one account, key or region are logged as records too: after a `kill -9`
+/// the files hold exactly what the server held.
+#[test]
+fn admin_changes_are_logged_and_replayed_exactly() {
+    let dir = temp_dir("admin");
+    let file = dir.join("state.json");
+    let mut server = Server::start(&mut with_state_file(&file));
+    let address = server.address.clone();
+    let key = create_key(&address, "patched").unwrap();
+    create_disk(&address, "kept", 40).unwrap();
+    let (_, live) = request(&address, "GET", "/_emulator/state", "").unwrap();
+    let account = live["accounts"][0]["accountId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let calls = [
+        (
+            "PATCH",
+            format!("/_emulator/accounts/{account}"),
+            r#"{"displayName":"renamed"}"#,
+        ),
+        (
+            "PATCH",
+            format!("/_emulator/accounts/{account}/kms-keys/{key}"),
+            r#"{"description":"p"}"#,
+        ),
+        (
+            "POST",
+            "/_emulator/accounts".to_owned(),
+            r#"{"accountId":"4242424242424242"}"#,
+        ),
+        (
+            "DELETE",
+            "/_emulator/accounts/4242424242424242".to_owned(),
+            "",
+        ),
+        (
+            "POST",
+            "/_emulator/accounts".to_owned(),
+            r#"{"accountId":"4343434343434343"}"#,
+        ),
+        (
+            "PATCH",
+            "/_emulator/regions/cn-hangzhou".to_owned(),
+            r#"{"status":"soldOut"}"#,
+        ),
+    ];
+    for (method, path, body) in &calls {
+        let (status, answer) = request(&address, method, path, body).unwrap();
+        assert!(status < 300, "{method} {path}: {status} {answer}");
+    }
+    let (_, live) = request(&address, "GET", "/_emulator/state", "").unwrap();
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    assert_eq!(dump(&file), live);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
