@@ -28,6 +28,14 @@ fn with_state_file(path: &Path) -> Command {
     command
 }
 
+/// A folder of its own, the state file's path in it, and a server started on it.
+fn fresh(name: &str) -> (PathBuf, PathBuf, Server) {
+    let dir = temp_dir(name);
+    let file = dir.join("state.json");
+    let server = Server::start(&mut with_state_file(&file));
+    (dir, file, server)
+}
+
 /// One HTTP request on a fresh connection: the status and the JSON body, or `None` when the
 /// server is gone.
 fn request(address: &str, method: &str, target: &str, body: &str) -> Option<(u16, Value)> {
@@ -95,6 +103,12 @@ fn record_offsets(log: &[u8]) -> Vec<usize> {
     offsets
 }
 
+/// SIGKILL, and the exit waited for.
+fn kill_9(server: &mut Server) {
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}
+
 fn log_of(file: &Path) -> PathBuf {
     PathBuf::from(format!("{}.log", file.display()))
 }
@@ -111,9 +125,7 @@ type Setting = (Option<bool>, Option<String>);
 /// unacknowledged ones only the one each client had in flight may be there, whole.
 #[test]
 fn a_kill_9_amid_concurrent_writes_keeps_every_acknowledged_change_in_order() {
-    let dir = temp_dir("kill9");
-    let file = dir.join("state.json");
-    let mut server = Server::start(&mut with_state_file(&file));
+    let (dir, file, mut server) = fresh("kill9");
     let address = server.address.clone();
     let disks: Arc<Mutex<Vec<Acknowledged>>> = Arc::new(Mutex::new(vec![Vec::new(); 8]));
     let mut clients = Vec::new();
@@ -182,8 +194,7 @@ fn a_kill_9_amid_concurrent_writes_keeps_every_acknowledged_change_in_order() {
     while disks.lock().unwrap().iter().map(Vec::len).sum::<usize>() < 400 {
         std::thread::sleep(Duration::from_millis(2));
     }
-    server.child.kill().unwrap(); // SIGKILL
-    server.child.wait().unwrap();
+    kill_9(&mut server);
     for client in clients {
         client.join().unwrap();
     }
@@ -269,8 +280,7 @@ fn three_records(dir: &Path) -> PathBuf {
     create_disk(&server.address, "one", 40).unwrap();
     create_disk(&server.address, "two", 41).unwrap();
     create_key(&server.address, "three").unwrap();
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    kill_9(&mut server);
     file
 }
 
@@ -302,8 +312,7 @@ fn a_log_cut_anywhere_in_its_last_record_restarts_with_the_records_before_it() {
         "the torn tail is cut"
     );
     let key = create_key(&server.address, "after").unwrap();
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    kill_9(&mut server);
     let after = dump(&file);
     let keys = first_account(&after)["kmsKeys"].as_array().unwrap();
     assert!(keys.iter().any(|k| k["keyId"] == key.as_str()));
@@ -384,9 +393,7 @@ fn a_corrupt_snapshot_or_mid_log_record_refuses_to_start_and_is_left_alone() {
 /// hold every acknowledged disk; `state compact` then folds the log into the snapshot.
 #[test]
 fn compaction_under_concurrent_writes_loses_nothing() {
-    let dir = temp_dir("compact");
-    let file = dir.join("state.json");
-    let mut server = Server::start(&mut with_state_file(&file));
+    let (dir, file, mut server) = fresh("compact");
     let address = server.address.clone();
     let clients: Vec<_> = (0..8)
         .map(|client| {
@@ -403,8 +410,7 @@ fn compaction_under_concurrent_writes_loses_nothing() {
         .flat_map(|c| c.join().unwrap())
         .collect();
     let live = request(&address, "GET", "/_emulator/state", "").unwrap().1;
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    kill_9(&mut server);
 
     let snapshot = ecs_emulator::store::parse_document(&std::fs::read(&file).unwrap()).unwrap();
     assert!(
@@ -438,17 +444,14 @@ fn compaction_under_concurrent_writes_loses_nothing() {
 /// comes back, everything after it is there; reset too.
 #[test]
 fn a_replace_leaves_nothing_of_the_state_before_it() {
-    let dir = temp_dir("replace");
-    let file = dir.join("state.json");
-    let mut server = Server::start(&mut with_state_file(&file));
+    let (dir, file, mut server) = fresh("replace");
     let address = server.address.clone();
     let (_, initial) = request(&address, "GET", "/_emulator/state", "").unwrap();
     let before = create_disk(&address, "before", 40).unwrap();
     let (status, _) = request(&address, "PUT", "/_emulator/state", &initial.to_string()).unwrap();
     assert_eq!(status, 200);
     let after = create_disk(&address, "after", 40).unwrap();
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    kill_9(&mut server);
     let has = |document: &Value, id: &str| {
         first_account(document)["disks"]
             .as_array()
@@ -465,8 +468,7 @@ fn a_replace_leaves_nothing_of_the_state_before_it() {
         request(&address, "POST", "/_emulator/reset", "").unwrap().0,
         200
     );
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    kill_9(&mut server);
     let document = dump(&file);
     assert!(has(&document, &after) && !has(&document, &third));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -476,9 +478,7 @@ fn a_replace_leaves_nothing_of_the_state_before_it() {
 /// the files hold exactly what the server held.
 #[test]
 fn admin_changes_are_logged_and_replayed_exactly() {
-    let dir = temp_dir("admin");
-    let file = dir.join("state.json");
-    let mut server = Server::start(&mut with_state_file(&file));
+    let (dir, file, mut server) = fresh("admin");
     let address = server.address.clone();
     let key = create_key(&address, "patched").unwrap();
     create_disk(&address, "kept", 40).unwrap();
@@ -524,8 +524,7 @@ fn admin_changes_are_logged_and_replayed_exactly() {
         assert!(status < 300, "{method} {path}: {status} {answer}");
     }
     let (_, live) = request(&address, "GET", "/_emulator/state", "").unwrap();
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    kill_9(&mut server);
     assert_eq!(dump(&file), live);
     std::fs::remove_dir_all(&dir).unwrap();
 }
