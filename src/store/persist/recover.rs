@@ -5,8 +5,8 @@
 use super::{Paths, frame, write_atomically};
 use crate::store::change::{Change, Replay};
 use crate::store::model::StateDocument;
-use crate::store::validate::validate;
-use crate::store::{BootText, parse_document};
+use crate::store::BootText;
+use crate::store::validate::{parse_document_in_one_pass, validate};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
@@ -96,7 +96,7 @@ impl Opening {
         }
         let bytes = read(&opening.paths.snapshot)?;
         opening.snapshot_len = Some(bytes.len() as u64);
-        let document = parse_document(&bytes).map_err(|e| {
+        let document = parse_document_in_one_pass(&bytes).map_err(|e| {
             refusal(
                 &opening.paths.snapshot,
                 format!("the snapshot is not a valid state document ({e})"),
