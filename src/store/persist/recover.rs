@@ -3,9 +3,9 @@
 //! snapshot or log stops the start, naming the file and the byte offset, and is left as it was.
 
 use super::{Paths, frame, write_atomically};
+use crate::store::BootText;
 use crate::store::change::{Change, Replay};
 use crate::store::model::StateDocument;
-use crate::store::BootText;
 use crate::store::validate::{parse_document_in_one_pass, validate};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
