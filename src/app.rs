@@ -17,7 +17,6 @@ use axum::extract::Request;
 use axum::response::Response;
 use std::convert::Infallible;
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -55,8 +54,8 @@ pub struct Settings {
     pub journal_capacity: usize,
     /// `--seed`: generated values come from a generator seeded with it.
     pub seed: Option<u64>,
-    /// `--state-file`: where every change is written.
-    pub state_file: Option<PathBuf>,
+    /// `--state-file`, opened and readied (`load_state`): where every change is logged.
+    pub state_file: Option<Arc<crate::store::StateFile>>,
 }
 
 impl Default for Settings {
@@ -102,7 +101,7 @@ impl App {
     pub fn with_text(state: StateDocument, text: BootText, settings: Settings) -> Arc<Self> {
         let ids = Arc::new(settings.seed.map_or_else(Ids::default, Ids::seeded));
         Arc::new(Self {
-            store: Store::with_text(state, text, ids.clone(), settings.state_file.clone()),
+            store: Store::with_text(state, text, ids.clone(), settings.state_file.as_deref()),
             ids,
             in_flight: InFlight::new(settings.max_in_flight),
             nonces: NonceCache::default(),

@@ -1,8 +1,9 @@
 //! The subcommands besides `serve`: `healthcheck` (for Docker), `call` (sign and send one RPC
 //! call — for demos and quick checks, no SDK needed), `env` (SDK settings to paste), `ca`
-//! (the CA certificate) and `hosts` (hosts-file lines for the real hostnames).
+//! (the CA certificate), `hosts` (hosts-file lines for the real hostnames) and `state` (the
+//! state file, offline).
 
-use crate::config::{CaArgs, CallArgs, Config, EnvArgs, HostsArgs};
+use crate::config::{CaArgs, CallArgs, Config, EnvArgs, HostsArgs, StateAction, StateArgs};
 use crate::protocol::signature::client::{self, Credentials};
 use crate::tls::ca::Authority;
 use axum::body::Bytes;
@@ -234,11 +235,40 @@ pub fn ca(args: &CaArgs, config: &Config) -> ExitCode {
     }
 }
 
+/// `state compact` / `state dump` on the `--state-file`: exit 1 with the reason on failure.
+pub fn state(args: &StateArgs, state_file: Option<&std::path::Path>) -> ExitCode {
+    let Some(path) = state_file else {
+        eprintln!("ecs-emulator state: give --state-file PATH");
+        return ExitCode::from(2);
+    };
+    let done = match args.action {
+        StateAction::Compact => crate::store::compact_state_file(path).map(|size| {
+            println!("{}: compacted into a {size}-byte snapshot", path.display());
+        }),
+        StateAction::Dump => crate::store::dump_state_file(path).and_then(|document| {
+            let text = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())?;
+            let _ = writeln!(std::io::stdout(), "{text}");
+            Ok(())
+        }),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ecs-emulator state: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `hosts`: one hosts-file line per Alibaba Cloud API host of the state's regions
 /// (`hosts::names`), resolving to `--address`.
 pub fn hosts(args: &HostsArgs, config: &Config) -> ExitCode {
-    let state = crate::load_state(config.state_file.as_deref(), config.fixtures.as_deref());
-    let (state, _) = match state {
+    // Read only: the state file may be a running server's.
+    let state = match config.state_file.as_deref() {
+        Some(path) if path.exists() => crate::store::dump_state_file(path),
+        _ => crate::load_fixture(config.fixtures.as_deref()),
+    };
+    let state = match state {
         Ok(state) => state,
         Err(error) => {
             eprintln!("ecs-emulator hosts: {error}");

@@ -33,6 +33,8 @@ pub enum Command {
     /// Print hosts-file lines that send every Alibaba Cloud API host of the state's regions
     /// to the emulator.
     Hosts(HostsArgs),
+    /// Work on the --state-file offline: compact it, or print the state it holds.
+    State(StateArgs),
 }
 
 /// `ecs-emulator ca`.
@@ -49,6 +51,22 @@ pub struct HostsArgs {
     /// The address the names resolve to.
     #[arg(long, default_value = "127.0.0.1")]
     pub address: std::net::IpAddr,
+}
+
+/// `ecs-emulator state compact|dump --state-file PATH`.
+#[derive(Debug, Clone, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub action: StateAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum StateAction {
+    /// Replay the log into a fresh snapshot (written atomically) and empty the log; refused
+    /// while a server uses the file.
+    Compact,
+    /// Print the state the file holds (snapshot and log), as `GET /_emulator/state` would.
+    Dump,
 }
 
 /// `ecs-emulator call ACTION Key=Value…`.
@@ -121,7 +139,8 @@ pub struct Config {
     )]
     pub default_region: String,
 
-    /// A state file: loaded at start if it exists, rewritten (atomically) after every change.
+    /// A state file: loaded at start if it exists (a snapshot, PATH, and a change log,
+    /// PATH.log), each change appended to the log before it is answered.
     #[arg(long, global = true, env = "ECS_EMULATOR_STATE_FILE")]
     pub state_file: Option<PathBuf>,
 

@@ -33,34 +33,47 @@ pub mod tls;
 /// files beside it.
 pub const DEFAULT_FIXTURE: &str = include_str!("../fixtures/default.json");
 
-/// The state to start from: the state file if it exists (a corrupt one stops the start, and is
-/// never overwritten), else the fixture. Also answers the document's text, which `reset`
+/// The state to start from: the state file's (its snapshot with its log replayed; a corrupt
+/// one stops the start, and is never overwritten) if it has a snapshot, else the fixture,
+/// which then becomes its first snapshot. Also answers the document's text, which `reset`
 /// parses again (held instead of a second copy of the state: a tenth of its size in memory, and
-/// nothing at all for the built-in fixture).
+/// nothing at all for the built-in fixture), and the state file, readied for appending.
 pub fn load_state(
     state_file: Option<&std::path::Path>,
     fixtures: Option<&std::path::Path>,
+) -> Result<Loaded, String> {
+    let Some(path) = state_file else {
+        let (document, text) = load_boot(fixtures)?;
+        return Ok((document, text, None));
+    };
+    let (opening, found) = store::Opening::read(path, true)?;
+    let (document, text) = match found {
+        Some(found) => found,
+        None => load_boot(fixtures)?,
+    };
+    let file = opening.prepare(&document)?;
+    Ok((document, text, Some(std::sync::Arc::new(file))))
+}
+
+/// What `load_state` answers: the state, its text, and the state file if there is one.
+pub type Loaded = (
+    store::model::StateDocument,
+    store::BootText,
+    Option<std::sync::Arc<store::StateFile>>,
+);
+
+/// The fixture at `fixtures`, or the built-in one, with its text.
+fn load_boot(
+    fixtures: Option<&std::path::Path>,
 ) -> Result<(store::model::StateDocument, store::BootText), String> {
-    match state_file {
-        Some(path) if path.exists() => {
+    match fixtures {
+        None => Ok((load_fixture(None)?, DEFAULT_FIXTURE.as_bytes().into())),
+        Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let document = store::parse_document(&bytes).map_err(|e| {
-                format!(
-                    "state file {} is not a valid state document ({e}); refusing to start and leaving it untouched",
-                    path.display()
-                )
-            })?;
+            let document =
+                store::parse_document(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
             Ok((document, bytes.into()))
         }
-        _ => match fixtures {
-            None => Ok((load_fixture(None)?, DEFAULT_FIXTURE.as_bytes().into())),
-            Some(path) => {
-                let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-                let document = store::parse_document(&bytes)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                Ok((document, bytes.into()))
-            }
-        },
     }
 }
 

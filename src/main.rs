@@ -62,11 +62,13 @@ async fn run() -> ExitCode {
         }
         Command::Ca(args) => commands::ca(&args, &cli.config),
         Command::Hosts(args) => commands::hosts(&args, &cli.config),
+        Command::State(args) => commands::state(&args, cli.config.state_file.as_deref()),
     }
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let (state, text) = load_state(config.state_file.as_deref(), config.fixtures.as_deref())?;
+    let (state, text, state_file) =
+        load_state(config.state_file.as_deref(), config.fixtures.as_deref())?;
     if !state
         .regions
         .iter()
@@ -91,7 +93,7 @@ async fn serve(config: Config) -> Result<(), String> {
         max_connections: config.max_connections,
         request_timeout: Duration::from_secs(config.request_timeout),
         seed: config.seed,
-        state_file: config.state_file,
+        state_file,
         ..Settings::default()
     };
     let (accounts, regions) = (state.accounts.len(), state.regions.len());
@@ -103,10 +105,6 @@ async fn serve(config: Config) -> Result<(), String> {
     };
     let app = App::with_text(state, text, settings);
     app.install_tls(tls);
-    app.store
-        .persist()
-        .await
-        .map_err(|_| "cannot write the state file (see the log)".to_owned())?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

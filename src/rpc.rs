@@ -354,11 +354,14 @@ async fn as_caller(
         kms_region: exchange.kms_region(app),
         seq: std::cell::Cell::new(None),
     };
-    let before = app.store.mutations();
     let output = actions::run(action, &context, &request.params);
     exchange.state_seq = context.seq.get();
-    if app.store.mutations() != before {
-        Box::pin(app.store.persist()).await?;
+    // Every change the action made or saw is durable before it is answered (group commit:
+    // `store::persist`); without a state file, or once there, no wait and no allocation.
+    if let Some(seq) = exchange.state_seq
+        && app.store.must_wait(seq)
+    {
+        Box::pin(app.store.durable(seq)).await?;
     }
     Ok((action, output?))
 }

@@ -167,8 +167,7 @@ fn a_kill_9_loses_no_acknowledged_change() {
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(acknowledged.len() >= 40);
 
-    let document = ecs_emulator::store::parse_document(&std::fs::read(&file).unwrap())
-        .expect("the file parses");
+    let document = ecs_emulator::store::dump_state_file(&file).expect("the files read");
     let kept: Vec<&str> = document.accounts[0]
         .kms_keys
         .iter()

@@ -169,8 +169,12 @@ pub struct AccountTx<'a> {
     pub(super) account: &'a mut Account,
     world: &'a World,
     pub(super) ids: &'a Ids,
-    /// Whether anything was (or may have been) written.
+    /// Whether anything but the account's disks and keys was (or may have been) written: the
+    /// "head" the state file's record then carries whole (`change`).
     pub(super) changed: bool,
+    /// The keys and disks written, by id, in the order they were first written (`change`).
+    pub(super) touched_keys: Vec<KeyId>,
+    pub(super) touched_disks: Vec<super::model::DiskId>,
     /// Keys this transaction created (the last ones of the account's list), which a failing
     /// transaction takes back (`roll_back`).
     created_keys: usize,
@@ -183,12 +187,14 @@ impl<'a> AccountTx<'a> {
             world,
             ids,
             changed: false,
+            touched_keys: Vec::new(),
+            touched_disks: Vec::new(),
             created_keys: 0,
         }
     }
 
     pub(super) fn changed(&self) -> bool {
-        self.changed
+        self.changed || !self.touched_keys.is_empty() || !self.touched_disks.is_empty()
     }
 
     /// Undoes a transaction that failed: a refused request changes nothing. Every action makes
@@ -199,6 +205,8 @@ impl<'a> AccountTx<'a> {
         self.account.kms_keys.truncate(kept);
         self.created_keys = 0;
         self.changed = false;
+        self.touched_keys.clear();
+        self.touched_disks.clear();
     }
 
     /// The account's facts (read-only).
@@ -285,8 +293,9 @@ impl<'a> AccountTx<'a> {
     /// As `find_key`, for changing the key.
     pub fn find_key_mut(&mut self, region: &RegionId, reference: &str) -> Option<&mut KmsKey> {
         let index = self.locate(region, self.local_reference(region, reference)?)?;
-        self.changed = true;
-        Some(&mut self.account.kms_keys[index])
+        let key = &mut self.account.kms_keys[index];
+        self.touched_keys.push(key.key_id.clone());
+        Some(key)
     }
 
     /// The key `reference` names as ECS resolves it: as `find_key`, except that
@@ -335,7 +344,7 @@ impl<'a> AccountTx<'a> {
             ..KmsKey::default()
         };
         shape(&mut key);
-        self.changed = true;
+        self.touched_keys.push(key.key_id.clone());
         self.created_keys += 1;
         self.account.kms_keys.push(key);
         self.account.kms_keys.last().expect("just pushed")

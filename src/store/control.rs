@@ -2,6 +2,7 @@
 //! region, and named snapshots. All are validated before anything changes, serialized by the
 //! store's control lock, and never copy or replace accounts they do not touch.
 
+use super::change::{self, AccountChange, Change};
 use super::model::{
     AccessKey, AccessKeyStatus, Account, AccountId, KmsKey, Region, RegionId, StateDocument,
 };
@@ -138,8 +139,17 @@ impl World {
         self.sessions.end_unless(&account.account_id, |role_id| {
             account.ram_roles.iter().any(|role| role.id() == role_id)
         });
-        *current = account;
+        let old = std::mem::replace(&mut *current, account);
+        // Under the account's lock: no action's record of it can come between.
+        self.commit(|| change::diff(old, &mut current));
         Ok(())
+    }
+
+    /// Adds a new account (checked), its creation numbered and logged first: no record of a
+    /// change to it can come before.
+    fn create(&self, account: Account) {
+        self.commit(|| AccountChange::whole(account.clone()));
+        self.insert(account);
     }
 
     fn remove_account(&self, account_id: &AccountId) -> Option<Account> {
@@ -149,6 +159,7 @@ impl World {
             self.credentials.remove(access_key_id);
         }
         self.sessions.end_unless(account_id, |_| false);
+        self.commit(|| Change::DeleteAccount(account_id.clone()));
         Some(account)
     }
 }
@@ -204,7 +215,7 @@ impl Store {
                 ));
             }
         };
-        let serial = self.serial();
+        let _serial = self.serial();
         let world = self.world();
         if body.get("accountId").is_none() {
             let id = loop {
@@ -238,8 +249,7 @@ impl Store {
             access_key_secret: key.access_key_secret.clone(),
             account: account.clone(),
         };
-        world.insert(account);
-        serial.commit();
+        world.create(account);
         Ok(created)
     }
 
@@ -265,16 +275,15 @@ impl Store {
         }
         let mut account: Account = typed("account", body)?;
         roles::complete_ids(&mut account);
-        let serial = self.serial();
+        let _serial = self.serial();
         let world = self.world();
         world.check_account(&account)?;
         let created = world.slot(&account.account_id).is_none();
         if created {
-            world.insert(account.clone());
+            world.create(account.clone());
         } else {
             world.replace_account(account.clone())?;
         }
-        serial.commit();
         Ok((account, created))
     }
 
@@ -325,7 +334,7 @@ impl Store {
         account_id: &str,
         edit: impl FnOnce(&mut Value) -> Result<(), ControlError>,
     ) -> Result<Account, ControlError> {
-        let serial = self.serial();
+        let _serial = self.serial();
         let world = self.world();
         let id = AccountId(account_id.to_owned());
         let slot = world
@@ -342,25 +351,23 @@ impl Store {
         roles::complete_ids(&mut account);
         world.check_account(&account)?;
         world.replace_account(account.clone())?;
-        serial.commit();
         Ok(account)
     }
 
     /// Deletes the account and its credentials.
     pub fn delete_account(&self, account_id: &str) -> Result<Account, ControlError> {
-        let serial = self.serial();
+        let _serial = self.serial();
         let removed = self
             .world()
             .remove_account(&AccountId(account_id.to_owned()))
             .ok_or_else(|| ControlError::NotFound(format!("no account {account_id}")))?;
-        serial.commit();
         Ok(removed)
     }
 
     /// Merges `patch` into a region of the catalogue.
     pub fn patch_region(&self, region_id: &str, patch: &Value) -> Result<Region, ControlError> {
         require_object("region", patch)?;
-        let serial = self.serial();
+        let _serial = self.serial();
         let world = self.world();
         let mut regions = world.regions.clone();
         let index = *world
@@ -377,8 +384,10 @@ impl Store {
         regions[index] = typed("region", document)?;
         super::validate::validate_zones(&regions).map_err(ControlError::Invalid)?;
         let region = regions[index].clone();
-        self.swap(world.with_regions(regions));
-        serial.commit();
+        let change = Change::Regions(regions.clone());
+        let changed = world.with_regions(regions);
+        changed.commit(|| change);
+        self.swap(changed);
         Ok(region)
     }
 

@@ -96,21 +96,25 @@ impl AccountTx<'_> {
 
     /// Adds a disk (its id fresh: `new_disk_id`).
     pub fn insert_disk(&mut self, disk: Disk) {
-        self.changed = true;
+        self.touched_disks.push(disk.disk_id.clone());
         self.account.disks.insert(disk);
     }
 
     /// Removes the disk `id`.
     pub fn remove_disk(&mut self, id: &str) -> Option<Disk> {
         let removed = self.account.disks.remove(id);
-        self.changed |= removed.is_some();
+        if let Some(disk) = &removed {
+            self.touched_disks.push(disk.disk_id.clone());
+        }
         removed
     }
 
     /// Changes the disk `id` (not its id, region or creation time).
     pub fn update_disk<T>(&mut self, id: &str, change: impl FnOnce(&mut Disk) -> T) -> Option<T> {
         let result = self.account.disks.update(id, change);
-        self.changed |= result.is_some();
+        if result.is_some() {
+            self.touched_disks.push(DiskId(id.to_owned()));
+        }
         result
     }
 

@@ -3,6 +3,7 @@
 //! account operations of `control`), never the maps.
 
 mod account;
+mod change;
 mod control;
 mod disks;
 pub mod model;
@@ -14,6 +15,7 @@ mod validate;
 pub use account::{AccountTx, Identity, Principal};
 pub use control::{ControlError, Snapshot};
 pub use disks::{ClientTokens, TokenUse};
+pub use persist::{Opening, StateFile, compact as compact_state_file, dump as dump_state_file};
 pub use strict::from_json;
 pub use validate::{parse_document, refuse_xml_unsafe};
 
@@ -23,7 +25,6 @@ use crate::striped::{Striped, lock};
 use dashmap::DashMap;
 use model::{AccessKeyId, Account, AccountId, Region, RegionId, StateDocument};
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -37,7 +38,8 @@ use std::sync::{Arc, Mutex, RwLock};
 /// Admin changes are serialized by `control`; they change one account in place, or build a
 /// new world that shares the untouched account slots, so no RPC write is ever lost to them.
 pub struct Store {
-    current: RwLock<Arc<World>>,
+    /// Shared with the state file's compaction, which dumps the current world.
+    current: Arc<RwLock<Arc<World>>>,
     /// Counts swaps of `current`: a handle taken before the last one is stale.
     generation: AtomicU64,
     /// Each thread's handle on the current world, with the generation it was taken at: a
@@ -47,12 +49,13 @@ pub struct Store {
     /// memory, so a large fixture is not held twice.
     boot: BootText,
     ids: Arc<Ids>,
-    /// Serializes admin changes (account, region, snapshot and whole-state operations).
-    control: Mutex<()>,
+    /// Serializes admin changes (account, region, snapshot and whole-state operations), and
+    /// the state file's compaction dump with them.
+    control: Arc<Mutex<()>>,
     snapshots: Mutex<BTreeMap<String, Snapshot>>,
-    /// `--state-file`: written after every change, before the answer.
-    state_file: Option<persist::StateFile>,
-    /// Counts changes made by actions, so the pipeline knows when to write the state file.
+    /// `--state-file`: every change is logged there, and answered once it is durable.
+    log: Option<Arc<persist::Log>>,
+    /// Counts changes (the journal's `stateSeq`): each change's number, in the order made.
     mutations: Arc<AtomicU64>,
 }
 
@@ -60,15 +63,6 @@ pub struct Store {
 struct Serial<'a> {
     store: &'a Store,
     _guard: std::sync::MutexGuard<'a, ()>,
-}
-
-impl Serial<'_> {
-    /// The change was made: it moves the store's change count (the journal's `stateSeq`) like
-    /// an action's change, so the requests after it say they saw it. A refused admin change
-    /// does not call this, and moves nothing.
-    fn commit(self) {
-        self.store.mutations.fetch_add(1, Ordering::AcqRel);
-    }
 }
 
 impl Drop for Serial<'_> {
@@ -178,6 +172,10 @@ pub struct World {
     mutations: Arc<AtomicU64>,
     /// The sessions AssumeRole issued in this world (kept by a world with other regions).
     sessions: Arc<roles::Sessions>,
+    /// The state file's log, where each change made in this world is queued (`commit`).
+    log: Option<Arc<persist::Log>>,
+    /// Counts whole replacements: a record of an older world than the log's was wiped.
+    epoch: u64,
 }
 
 struct AccountSlot {
@@ -189,26 +187,35 @@ struct AccountSlot {
 
 impl Store {
     /// A store holding `boot` (already validated), which `reset` returns to by parsing `text`,
-    /// the JSON `boot` was parsed from; with a state file, every change is written there.
+    /// the JSON `boot` was parsed from; with a state file (opened and readied, holding `boot`),
+    /// every change is logged there.
     pub fn with_text(
         boot: StateDocument,
         text: BootText,
         ids: Arc<Ids>,
-        state_file: Option<PathBuf>,
+        state_file: Option<&StateFile>,
     ) -> Self {
         let mutations = Arc::new(AtomicU64::new(0));
-        let world = World::build(boot, ids.clone(), mutations.clone());
-        Self {
-            current: RwLock::new(Arc::new(world)),
+        let log = state_file.and_then(persist::Log::start).map(Arc::new);
+        let world = World::build(boot, ids.clone(), mutations.clone(), log.clone(), 0);
+        let store = Self {
+            current: Arc::new(RwLock::new(Arc::new(world))),
             generation: AtomicU64::new(0),
             handles: Striped::new(|| Mutex::new(None)),
             boot: text,
             ids,
-            control: Mutex::new(()),
+            control: Arc::new(Mutex::new(())),
             snapshots: Mutex::new(BTreeMap::new()),
-            state_file: state_file.map(persist::StateFile::new),
+            log,
             mutations,
+        };
+        if let Some(log) = &store.log {
+            log.attach(persist::Sources {
+                current: store.current.clone(),
+                control: store.control.clone(),
+            });
         }
+        store
     }
 
     /// The current world; a request keeps using the one it started with.
@@ -256,15 +263,26 @@ impl Store {
         }
     }
 
-    /// Replaces the whole state with a validated document.
+    /// Replaces the whole state with a validated document (with a state file: a new log that
+    /// starts with the whole document, then a new snapshot; `persist`).
     pub fn replace(&self, document: StateDocument) {
-        let serial = self.serial();
-        self.swap(World::build(
-            document,
-            self.ids.clone(),
-            self.mutations.clone(),
-        ));
-        serial.commit();
+        let _serial = self.serial();
+        let epoch = self.world().epoch + 1;
+        let frame = self
+            .log
+            .as_ref()
+            .map(|_| persist::encode(&change::ReplaceRef::Replace(&document)));
+        let (ids, mutations) = (self.ids.clone(), self.mutations.clone());
+        let world = World::build(document, ids, mutations, self.log.clone(), epoch);
+        match (&self.log, frame) {
+            (Some(log), Some(frame)) => {
+                log.replace(&self.mutations, epoch, frame, || self.swap(world));
+            }
+            _ => {
+                self.swap(world);
+                self.mutations.fetch_add(1, Ordering::AcqRel);
+            }
+        }
     }
 
     /// Back to the state loaded at boot.
@@ -286,17 +304,34 @@ impl Store {
         self.mutations.load(Ordering::Acquire)
     }
 
-    /// Writes the state file, if there is one (atomically; see `persist`).
+    /// Waits until every change made so far is in the state file, if there is one (after an
+    /// admin change; at shutdown).
     pub async fn persist(&self) -> Result<(), ApiError> {
-        match &self.state_file {
+        self.durable(self.mutations()).await
+    }
+
+    /// Whether an answer that saw the change numbered `seq` must wait for the state file.
+    pub fn must_wait(&self, seq: u64) -> bool {
+        self.log.as_ref().is_some_and(|log| !log.is_durable(seq))
+    }
+
+    /// Waits until the change numbered `seq`, and every one before it, is in the state file.
+    pub async fn durable(&self, seq: u64) -> Result<(), ApiError> {
+        match &self.log {
             None => Ok(()),
-            Some(file) => file.write(|| self.dump()).await,
+            Some(log) => log.durable(seq).await,
         }
     }
 }
 
 impl World {
-    fn build(document: StateDocument, ids: Arc<Ids>, mutations: Arc<AtomicU64>) -> Self {
+    fn build(
+        document: StateDocument,
+        ids: Arc<Ids>,
+        mutations: Arc<AtomicU64>,
+        log: Option<Arc<persist::Log>>,
+        epoch: u64,
+    ) -> Self {
         let world = Self {
             region_index: index_regions(&document.regions),
             regions: document.regions,
@@ -307,6 +342,8 @@ impl World {
             ids,
             mutations,
             sessions: Arc::default(),
+            log,
+            epoch,
         };
         for account in document.accounts {
             world.insert(account);
@@ -326,6 +363,18 @@ impl World {
             ids: self.ids.clone(),
             mutations: self.mutations.clone(),
             sessions: self.sessions.clone(),
+            log: self.log.clone(),
+            epoch: self.epoch,
+        }
+    }
+
+    /// Numbers a change just made (the store's change count) and, with a state file, queues
+    /// its record (`change`, called only then). Called under the lock of what changed, so one
+    /// account's records are queued in the order its changes were made.
+    fn commit(&self, change: impl FnOnce() -> change::Change) -> u64 {
+        match &self.log {
+            None => self.mutations.fetch_add(1, Ordering::AcqRel) + 1,
+            Some(log) => log.append(&self.mutations, self.epoch, &change()),
         }
     }
 
@@ -512,7 +561,7 @@ impl World {
             tx.roll_back();
         }
         let seq = match tx.changed() {
-            true => self.mutations.fetch_add(1, Ordering::AcqRel) + 1,
+            true => self.commit(|| tx.take_change()),
             false => self.mutations.load(Ordering::Acquire),
         };
         (result, Some(seq))

@@ -235,6 +235,24 @@ impl Disks {
         self.push(disk);
     }
 
+    /// Puts `disk` in the place of the disk with its id, or adds it when there is none: what
+    /// replaying a change does (`store::change`). O(log n).
+    pub fn upsert(&mut self, disk: Disk) {
+        match self.by_id.get(&disk.disk_id) {
+            Some(&slot)
+                if self.slab[slot].region_id == disk.region_id
+                    && self.slab[slot].order() == disk.order() =>
+            {
+                self.slab[slot] = disk;
+            }
+            Some(_) => {
+                self.remove(disk.disk_id.as_str());
+                self.push(disk);
+            }
+            None => self.push(disk),
+        }
+    }
+
     /// Removes the disk `id`: O(log n).
     pub fn remove(&mut self, id: &str) -> Option<Disk> {
         let slot = self.by_id.remove(id)?;
