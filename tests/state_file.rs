@@ -513,6 +513,12 @@ fn admin_changes_are_logged_and_replayed_exactly() {
             "/_emulator/accounts".to_owned(),
             r#"{"accountId":"4343434343434343"}"#,
         ),
+        // A RAM role and a user added: ids derived and written in, carried by the head.
+        (
+            "PATCH",
+            "/_emulator/accounts/4343434343434343".to_owned(),
+            r#"{"ramUsers":[{"userName":"u"}],"ramRoles":[{"roleName":"r","trustedPrincipals":["acs:ram::4343434343434343:root"]}]}"#,
+        ),
         (
             "PATCH",
             "/_emulator/regions/cn-hangzhou".to_owned(),
@@ -524,6 +530,12 @@ fn admin_changes_are_logged_and_replayed_exactly() {
         assert!(status < 300, "{method} {path}: {status} {answer}");
     }
     let (_, live) = request(&address, "GET", "/_emulator/state", "").unwrap();
+    let accounts = live["accounts"].as_array().unwrap();
+    let added = accounts
+        .iter()
+        .find(|a| a["accountId"] == "4343434343434343");
+    let roles = &added.unwrap()["ramRoles"];
+    assert!(roles[0]["roleId"].is_string(), "{roles}");
     kill_9(&mut server);
     assert_eq!(dump(&file), live);
     std::fs::remove_dir_all(&dir).unwrap();
