@@ -8,11 +8,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! command -v wrk >/dev/null; then
-  echo "bench: installing wrk (Debian package)"
-  apt-get update -qq && apt-get install -y -qq wrk
-fi
-echo "bench: building the emulator and the pre-signer (release)"
-cargo build --release --quiet --bin ecs-emulator --example presign
+. bench/prepare.sh --example presign
 
 exec python3 bench/disks.py "$@"

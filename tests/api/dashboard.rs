@@ -112,13 +112,7 @@ async fn invoke_defaults_to_the_first_account_and_changes_state() {
         serde_json::from_str::<Value>(answer["body"].as_str().unwrap()).unwrap(),
         json!({"RequestId": answer["requestId"]})
     );
-    let (_, account) = harness
-        .admin(
-            Method::GET,
-            &format!("/_emulator/accounts/{DEFAULT_ACCOUNT}"),
-            None,
-        )
-        .await;
+    let account = harness.account(DEFAULT_ACCOUNT).await;
     assert_eq!(
         account["regionSettings"]["cn-hangzhou"]["defaultEncryption"]["kmsKeyId"],
         DEFAULT_KEY

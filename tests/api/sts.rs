@@ -551,13 +551,7 @@ mod strict {
     async fn sessions_end_with_their_role_and_do_not_come_back_with_it() {
         let harness = strict();
         let issued = issue(&harness).await;
-        let (_, account) = harness
-            .admin(
-                Method::GET,
-                &format!("/_emulator/accounts/{DEFAULT_ACCOUNT}"),
-                None,
-            )
-            .await;
+        let account = harness.account(DEFAULT_ACCOUNT).await;
         let roles = account["ramRoles"].clone();
         patch_default_account(&harness, &json!({"ramRoles": []})).await;
         let gone = who(&harness, &issued, Some(&issued.token)).await;
@@ -630,9 +624,7 @@ async fn roles_and_ids_are_part_of_the_state() {
         .admin(Method::POST, "/_emulator/accounts", Some(&body.to_string()))
         .await;
     assert_eq!(status, 201, "{created}");
-    let (_, account) = harness
-        .admin(Method::GET, "/_emulator/accounts/700", None)
-        .await;
+    let account = harness.account("700").await;
     let user_id = account["ramUsers"][0]["userId"]
         .as_str()
         .unwrap()

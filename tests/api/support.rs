@@ -157,6 +157,15 @@ impl Harness {
         self.get(&query).await
     }
 
+    /// `GET /_emulator/accounts/{id}`: the account as the state holds it.
+    pub async fn account(&self, id: &str) -> Value {
+        let (status, account) = self
+            .admin(Method::GET, &format!("/_emulator/accounts/{id}"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{account}");
+        account
+    }
+
     /// An admin call with an optional JSON body.
     pub async fn admin(
         &self,
