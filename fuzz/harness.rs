@@ -61,9 +61,12 @@ fn assert_canonical(text: &str) {
 }
 
 /// What `Params::merge` refuses in a name or a value (its documented rule).
+/// What XML 1.0 cannot carry, as `wire.md` §1 and `Params::merge` refuse it: a control
+/// character other than tab, CR and LF, or one of the non-characters U+FFFE and U+FFFF.
 fn forbidden_control(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+    text.chars().any(|c| {
+        (c.is_control() && !matches!(c, '\t' | '\r' | '\n')) || matches!(c, '\u{fffe}' | '\u{ffff}')
+    })
 }
 
 /// Target `params_decode`: the form decoder, the merge and the canonical query of V2.
