@@ -419,12 +419,7 @@ fn the_ca_is_reused_across_restarts_and_printed_by_ca_and_its_endpoint() {
     let answer = exchange(&mut stream, &["GET /_emulator/ca.pem HTTP/1.1", "Host: x"]);
     assert_eq!(body(&answer), first, "the same CA after a restart");
     drop(server);
-    let printed = clean_command()
-        .arg("ca")
-        .arg("--ca-dir")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let printed = ca_command(&dir);
     assert!(printed.status.success());
     assert_eq!(String::from_utf8(printed.stdout).unwrap(), first);
     let path = clean_command()
@@ -442,6 +437,16 @@ fn the_ca_is_reused_across_restarts_and_printed_by_ca_and_its_endpoint() {
         "never rewritten"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `ecs-emulator ca --ca-dir DIR`, run to its end.
+fn ca_command(dir: &std::path::Path) -> std::process::Output {
+    clean_command()
+        .arg("ca")
+        .arg("--ca-dir")
+        .arg(dir)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -468,12 +473,7 @@ fn a_corrupt_ca_stops_the_start_and_is_left_as_it_is() {
         garbage,
         "untouched"
     );
-    let printed = clean_command()
-        .arg("ca")
-        .arg("--ca-dir")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let printed = ca_command(&dir);
     assert!(!printed.status.success());
     assert!(String::from_utf8_lossy(&printed.stderr).contains("refusing to start"));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -179,11 +179,7 @@ impl<'p> Request<'p> {
 fn role_arn(arn: &str) -> Option<(&str, &str)> {
     let (account, resource) = arn.strip_prefix("acs:ram::")?.split_once(':')?;
     let name = resource.strip_prefix("role/")?;
-    let account_ok = !account.is_empty()
-        && account
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    (account_ok && roles::is_role_name(name)).then_some((account, name))
+    (roles::is_account_id(account) && roles::is_role_name(name)).then_some((account, name))
 }
 
 /// 2–64 letters, digits, `.`, `@`, `-` and `_`.
@@ -243,7 +239,7 @@ pub fn assume_role(context: &Context<'_>, params: &Params) -> Result<Output, Api
     let request = Request::parse(params)?;
     let caller = context.caller;
     let no_permission = || ApiError::new(ErrorCode::StsNoPermission);
-    if caller.principal == Principal::Root {
+    if matches!(caller.principal, Principal::Root) {
         return Err(no_permission());
     }
     if !caller
@@ -269,6 +265,7 @@ pub fn assume_role(context: &Context<'_>, params: &Params) -> Result<Output, Api
             .world
             .issue_session(&account, &role, request.session_name, request.duration);
     let session = issued.session;
+    let expiration = session.expiration();
     Ok(Output::AssumedRole(Box::new(AssumedRole {
         assumed_role_user: AssumedRoleUser {
             assumed_role_id: format!("{}:{}", role.id(), session.session_name),
@@ -281,7 +278,7 @@ pub fn assume_role(context: &Context<'_>, params: &Params) -> Result<Output, Api
             access_key_id: issued.access_key_id.to_string(),
             access_key_secret: session.secret,
             security_token: session.token,
-            expiration: session.expiration,
+            expiration,
         },
     })))
 }

@@ -74,7 +74,7 @@ pub async fn list_sessions(State(app): Shared, RawQuery(query): RawQuery) -> Res
                 "roleId": session.role_id,
                 "sessionName": session.session_name,
                 "principal": format!("assumed-role/{role_name}/{}", session.session_name),
-                "expiration": session.expiration,
+                "expiration": session.expiration(),
                 "expired": session.expires_at <= now,
             })
         })

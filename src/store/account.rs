@@ -150,7 +150,7 @@ pub(super) fn session_identity(account: &Account, session: &Session) -> Option<I
         principal: Principal::Role(RoleSession::new(role, &session.session_name)),
         secret: session.secret.clone(),
         status: AccessKeyStatus::Active,
-        sts: Some((session.token.clone(), session.expiration.clone())),
+        sts: Some((session.token.clone(), session.expiration())),
         slot: Found::default(),
     })
 }

@@ -494,7 +494,6 @@ impl World {
             session_name: session_name.to_owned(),
             secret,
             token,
-            expiration: crate::ids::date_text(expires),
             expires_at: expires.unix_timestamp(),
         };
         self.sessions.insert(access_key_id.clone(), session.clone());

@@ -26,6 +26,15 @@ pub fn is_role_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
 }
 
+/// An account id as an ARN may name one: what the state allows (letters, digits, `-`, `_`,
+/// `.`; `validate::require_id`).
+pub fn is_account_id(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 /// An entry of a role's `trustedPrincipals`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trusted<'a> {
@@ -38,11 +47,7 @@ pub enum Trusted<'a> {
 impl<'a> Trusted<'a> {
     pub fn parse(text: &'a str) -> Option<Self> {
         let (account, principal) = text.strip_prefix("acs:ram::")?.split_once(':')?;
-        let account_ok = !account.is_empty()
-            && account
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if !account_ok {
+        if !is_account_id(account) {
             return None;
         }
         match principal {
@@ -78,10 +83,17 @@ pub struct Session {
     pub session_name: String,
     pub secret: String,
     pub token: String,
-    /// `YYYY-MM-DDThh:mm:ssZ`, as AssumeRole answered it.
-    pub expiration: String,
-    /// The same instant, in Unix seconds.
+    /// When it expires, in Unix seconds.
     pub expires_at: i64,
+}
+
+impl Session {
+    /// The expiration as AssumeRole answers it: `YYYY-MM-DDThh:mm:ssZ`.
+    pub fn expiration(&self) -> String {
+        time::OffsetDateTime::from_unix_timestamp(self.expires_at)
+            .map(crate::ids::date_text)
+            .unwrap_or_default()
+    }
 }
 
 /// What AssumeRole answers: the new AccessKeyId and its session.
@@ -215,7 +227,6 @@ mod tests {
             session_name: "s".into(),
             secret: "x".into(),
             token: "t".into(),
-            expiration: String::new(),
             expires_at,
         }
     }

@@ -54,6 +54,18 @@ async fn session(harness: &Harness, name: &str) -> String {
         .to_owned()
 }
 
+/// `PATCH /_emulator/accounts/{default account}` with `patch`, which must succeed.
+async fn patch_default_account(harness: &Harness, patch: &Value) {
+    let (status, body) = harness
+        .admin(
+            Method::PATCH,
+            &format!("/_emulator/accounts/{DEFAULT_ACCOUNT}"),
+            Some(&patch.to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 #[tokio::test]
 async fn get_caller_identity_names_every_kind_of_caller() {
     let harness = Harness::default_fixture();
@@ -446,14 +458,7 @@ async fn a_session_calls_as_its_role() {
     // A change of the role's policies applies to its sessions at once.
     let patch = json!({"ramRoles": [{"roleName": "ecs-operator", "roleId": ROLE_ID,
         "trustedPrincipals": ["acs:ram::1234567890123456:root"], "policies": ["AliyunKMSFullAccess"]}]});
-    let (status, _) = harness
-        .admin(
-            Method::PATCH,
-            &format!("/_emulator/accounts/{DEFAULT_ACCOUNT}"),
-            Some(&patch.to_string()),
-        )
-        .await;
-    assert_eq!(status, 200);
+    patch_default_account(&harness, &patch).await;
     let ecs = harness
         .ecs(
             &key,
@@ -534,17 +539,6 @@ mod strict {
             .set("SecurityToken", &issued.token)
             .signed(&issued.secret);
         assert_ok(&harness.send(ecs).await);
-    }
-
-    async fn patch_default_account(harness: &Harness, patch: &Value) {
-        let (status, body) = harness
-            .admin(
-                Method::PATCH,
-                &format!("/_emulator/accounts/{DEFAULT_ACCOUNT}"),
-                Some(&patch.to_string()),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
     }
 
     #[tokio::test]
